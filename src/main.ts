@@ -1,4 +1,5 @@
 import { mount } from "svelte";
+import "./devtools.ts";
 import App from "./App.svelte";
 
 const app = mount(App, { target: document.getElementById("app")! });
