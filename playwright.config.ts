@@ -1,6 +1,7 @@
 import { defineConfig } from "@playwright/test";
 
-const port = 4173;
+// PW_PORT lets two suites (or a developer's own preview) run side by side.
+const port = Number(process.env.PW_PORT ?? 4173);
 export default defineConfig({
   testDir: "tests/e2e",
   timeout: 90_000,
