@@ -9,7 +9,8 @@ export function mbppSplit(taskId: number): Split {
   return "train";
 }
 
-export const MBPP_SPLITS: Split[] = ["test", "train", "validation", "prompt"];
+/** The order the split picker offers; "all" lists every task of the dataset. */
+export const MBPP_SPLITS: Split[] = ["test", "train", "validation", "prompt", "all"];
 
 const NOT_ENTRY_POINTS = new Set([
   "set", "sorted", "list", "tuple", "dict", "str", "int", "float", "abs", "round", "len", "math",
