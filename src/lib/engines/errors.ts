@@ -31,11 +31,12 @@ export class WebGPUUnavailableError extends EngineError {
 /** `navigator.gpu.requestAdapter()` resolved to null. */
 export class NoAdapterError extends EngineError {
   readonly retryable = false;
-  constructor() {
+  constructor(readonly detail?: string) {
     super(
       "WebGPU is present but found no usable GPU adapter (no GPU, a blocklisted driver, or hardware acceleration turned off). " +
         "Check chrome://gpu, turn on \"Use graphics acceleration when available\", update the GPU driver, " +
-        `or on Linux start Chrome with --enable-unsafe-webgpu. ${OTHER_ENGINES}`,
+        `or on Linux start Chrome with --enable-unsafe-webgpu. ${OTHER_ENGINES}` +
+        (detail ? ` (${detail})` : ""),
     );
     this.name = "NoAdapterError";
   }
