@@ -89,6 +89,8 @@ export interface GenerateRequest extends SamplingParams {
   prompt: Prompt;
   /** Replay engines: which stored sample to return. Other engines ignore it. */
   replayKey?: { taskId: string; sampleIndex: number };
+  /** Qwen3 chat on web-llm: `false` stops it writing a `<think>` block (extra_body.enable_thinking). */
+  thinking?: boolean;
 }
 
 export type FinishReason = "stop" | "length" | "abort" | "error";
