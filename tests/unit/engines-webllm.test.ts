@@ -10,14 +10,13 @@ import type {
   InitProgressReport,
 } from "@mlc-ai/web-llm";
 import {
-  InvalidRequestError,
   WebLLMEngine,
   mapRequest,
   progressFromReport,
   storageInfo,
   type WebLLMLike,
 } from "../../src/lib/engines/webllm.ts";
-import { DeviceLostError, EngineNotLoadedError, ModelDownloadError, WebLLMError } from "../../src/lib/engines/errors.ts";
+import { DeviceLostError, EngineNotLoadedError, InvalidRequestError, ModelDownloadError, WebLLMError } from "../../src/lib/engines/errors.ts";
 import type { GenerateRequest, LoadProgress } from "../../src/lib/engines/types.ts";
 
 type Scripted =

@@ -106,6 +106,15 @@ export class ContextWindowExceededError extends EngineError {
   }
 }
 
+/** A sampling parameter out of range; checked before any engine sees the request. */
+export class InvalidRequestError extends EngineError {
+  readonly retryable = false;
+  constructor(field: string, problem: string) {
+    super(`Sampling parameter ${field} ${problem}`);
+    this.name = "InvalidRequestError";
+  }
+}
+
 // --- Downloads and storage ---------------------------------------------------------------------
 
 export type DownloadFailure = "offline" | "not-found" | "blocked" | "integrity" | "network";

@@ -11,6 +11,7 @@ import type {
   ModelRecord,
 } from "@mlc-ai/web-llm";
 import { DeviceLostError, EngineError, EngineNotLoadedError, WebLLMError, errorText, translateWebLLMError } from "./errors.ts";
+import { validateRequest } from "./request.ts";
 import { catalogModel, f32Alternative, quantisationOf, WEBLLM_VERSION } from "./models.ts";
 import { EngineQueue } from "./queue.ts";
 import {
@@ -36,28 +37,6 @@ export interface WebLLMLike {
   interruptGenerate(): void;
   unload(): Promise<void>;
   setInitProgressCallback(cb: (report: InitProgressReport) => void): void;
-}
-
-export class InvalidRequestError extends EngineError {
-  readonly retryable = false;
-  constructor(field: string, problem: string) {
-    super(`Sampling parameter ${field} ${problem}`);
-    this.name = "InvalidRequestError";
-  }
-}
-
-/** Checks the sampling parameters every engine needs; throws InvalidRequestError. */
-export function validateRequest(req: GenerateRequest): void {
-  const bad = (field: string, problem: string) => {
-    throw new InvalidRequestError(field, problem);
-  };
-  if (!(Number.isFinite(req.temperature) && req.temperature >= 0)) bad("temperature", `must be 0 or more (got ${req.temperature}).`);
-  if (!(req.topP > 0 && req.topP <= 1)) bad("top_p", `must be in (0, 1] (got ${req.topP}).`);
-  if (!(Number.isInteger(req.maxTokens) && req.maxTokens > 0)) bad("max_tokens", `must be a positive whole number (got ${req.maxTokens}).`);
-  if (!Number.isSafeInteger(req.seed)) bad("seed", `must be a whole number (got ${req.seed}).`);
-  if (!(Number.isFinite(req.repetitionPenalty) && req.repetitionPenalty > 0)) bad("repetition_penalty", `must be more than 0 (got ${req.repetitionPenalty}); 1 means none.`);
-  if (!Array.isArray(req.stop) || req.stop.some((s) => typeof s !== "string" || s === "")) bad("stop", "must be a list of non-empty strings.");
-  if (req.prompt.kind === "chat" && req.prompt.messages.length === 0) bad("messages", "must hold at least one message.");
 }
 
 export type MappedRequest = { kind: "completion"; body: CompletionCreateParams } | { kind: "chat"; body: ChatCompletionRequest };
