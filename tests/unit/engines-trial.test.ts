@@ -42,6 +42,7 @@ describe("try-it helpers", () => {
     expect(formatBytes(276_000_000)).toBe("276 MB");
     expect(formatBytes(1_234_000_000)).toBe("1.2 GB");
     expect(formatDuration(65_000)).toBe("1 min 5 s");
+    expect(formatDuration(40)).toBe("40 ms");
     expect(
       describeProgress({ phase: "download", fraction: 0.25, bytesLoaded: 100e6, bytesTotal: 400e6, elapsedMs: 8000, etaMs: 24_000, text: "Fetching param cache[3/20]" }, 9000),
     ).toEqual({ label: "Downloading weights", percent: 25, bytes: "100 MB of 400 MB", elapsed: "9 s", eta: "about 24 s left" });
