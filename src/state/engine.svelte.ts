@@ -7,6 +7,12 @@ import { parseSamplesFile, referenceSource, ReplayEngine, type BigcodeOrder, typ
 import { EngineSetupError, tokensPerSecond, trialRequests } from "../lib/engines/trial.ts";
 import { isAbortError, type Completion, type Engine, type EngineDescription, type LoadProgress, type Prompt, type SamplingParams } from "../lib/engines/types.ts";
 import type { StorageInfo } from "../lib/engines/webllm.ts";
+import { GPU_CHECK_TASK_IDS, runGpuCheck, type GpuCheckRow } from "../lib/engines/gpucheck.ts";
+import { programForTask } from "../lib/eval/program.ts";
+import { extractCode } from "../lib/eval/extract.ts";
+import { createRenderer } from "../lib/prompts/render.ts";
+import { defaultPromptSpec } from "../lib/prompts/types.ts";
+import type { Sandbox } from "../lib/python/types.ts";
 import type { LineProblem } from "../lib/tasks/errors.ts";
 import type { Dataset } from "../lib/tasks/types.ts";
 
@@ -115,7 +121,12 @@ export class EngineState {
   #trialError = $state.raw<ShownError | null>(null);
   #trialCtl: AbortController | null = null;
 
-  constructor(private readonly loadDataset: (id: string) => Promise<Dataset>) {}
+  /** The GPU check page's run; it lives here so it survives leaving the page. */
+  readonly gpuCheck: GpuCheckState;
+
+  constructor(private readonly loadDataset: (id: string) => Promise<Dataset>) {
+    this.gpuCheck = new GpuCheckState(this, loadDataset);
+  }
 
   get choice(): EngineChoice {
     return this.#choice;
@@ -257,6 +268,7 @@ export class EngineState {
       const probe = new OpenAICompatibleEngine({ baseUrl: this.#openai.baseUrl, model: this.#openai.model, ...(this.#openai.apiKey ? { apiKey: this.#openai.apiKey } : {}) });
       this.#models = await probe.listModels(AbortSignal.timeout(15_000));
       if (this.#models?.length && !this.#openai.model) this.setOpenAI({ model: this.#models[0]! });
+      if (!this.#models) this.#modelsError = { message: "This server does not list its models (no /v1/models): type the model name it expects.", retryable: false, name: "NoModelList" };
     } catch (e) {
       this.#models = undefined;
       this.#modelsError = shown(e);
@@ -388,6 +400,18 @@ export class EngineState {
     this.#loadCtl?.abort();
   }
 
+  /** Loads the smallest coder model in the variant this GPU runs (the GPU check's model). */
+  async loadDefaultModel(): Promise<boolean> {
+    const gpu = await this.checkGpu();
+    this.#choice = "webllm";
+    this.#custom = null;
+    this.#family = DEFAULT_FAMILY;
+    this.#wantF16 = gpu.ok && gpu.hasF16;
+    if (this.#status === "ready" && this.#description?.kind === "webllm" && this.#description.modelId === this.modelId) return true;
+    await this.load();
+    return this.#status === "ready";
+  }
+
   async unload(): Promise<void> {
     this.stopTrial();
     const engine = this.#engine;
@@ -474,6 +498,79 @@ export class EngineState {
 
   stopTrial(): void {
     this.#trialCtl?.abort();
+  }
+}
+
+/** The GPU check (#/gpu-check): the smallest coder model, the paper's prompt, five MBPP tasks. */
+export class GpuCheckState {
+  #rows = $state.raw<GpuCheckRow[]>([]);
+  #running = $state(false);
+  #started = $state(false);
+  #error = $state<string | null>(null);
+  #ctl: AbortController | null = null;
+
+  constructor(
+    private readonly engine: EngineState,
+    private readonly loadDataset: (id: string) => Promise<Dataset>,
+  ) {}
+
+  get rows(): GpuCheckRow[] {
+    return this.#rows;
+  }
+  get running(): boolean {
+    return this.#running;
+  }
+  /** Whether the check ran (or tried to) since the page opened: load errors shown here are then its own. */
+  get started(): boolean {
+    return this.#started;
+  }
+  /** A failure outside the model load (which EngineState.error reports, with Retry). */
+  get error(): string | null {
+    return this.#error;
+  }
+
+  /** `sandbox`: the page's Python pool; it starts while the model downloads. */
+  async start(sandbox: Sandbox, timeoutMs: number): Promise<void> {
+    if (this.#running) return;
+    this.#running = true;
+    this.#started = true;
+    this.#error = null;
+    this.#rows = [];
+    const ctl = new AbortController();
+    this.#ctl = ctl;
+    try {
+      const mbpp = await this.loadDataset("mbpp");
+      const tasks = GPU_CHECK_TASK_IDS.map((id) => mbpp.tasks.find((t) => t.id === id)!);
+      const render = createRenderer(defaultPromptSpec(), mbpp.tasks, tasks);
+      if (!(await this.engine.loadDefaultModel()) || ctl.signal.aborted) return;
+      const engine = this.engine.engine!;
+      await runGpuCheck(
+        {
+          engine,
+          tasks,
+          render: (task) => {
+            const r = render(task);
+            return { prompt: r.prompt, stop: r.stop };
+          },
+          extract: (raw, task) => extractCode(raw, task, "completion").code,
+          execute: (task, code, signal) => sandbox.run(programForTask(task, code), { timeoutMs, signal }),
+        },
+        (rows) => {
+          if (this.#ctl === ctl) this.#rows = rows;
+        },
+        ctl.signal,
+      );
+    } catch (e) {
+      this.#error = shown(e).message;
+    } finally {
+      this.#running = false;
+      if (this.#ctl === ctl) this.#ctl = null;
+    }
+  }
+
+  stop(): void {
+    this.#ctl?.abort();
+    this.engine.cancel();
   }
 }
 

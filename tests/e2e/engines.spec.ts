@@ -36,6 +36,14 @@ test.describe("without WebGPU (default launch)", () => {
     await expect(page.getByTestId("storage")).toContainText(/This site uses .* of .* the browser allows it/);
   });
 
+  test("the GPU check page says why it cannot run", async ({ page }) => {
+    await page.goto("./#/gpu-check");
+    await expect(page.getByRole("heading", { name: "GPU check" })).toBeVisible();
+    await expect(page.getByTestId("gpu-status")).toContainText("WebGPU is unavailable");
+    await expect(page.getByTestId("gpu-check-run")).toBeDisabled();
+    await expect(page.getByRole("main")).toContainText("11, 12, 13, 14, 15");
+  });
+
   test("replay of a human-eval JSONL file: samples per task, unknown ids, try it", async ({ page }) => {
     await openEngines(page);
     const file = jsonl([
@@ -281,6 +289,14 @@ test.describe("with WebGPU (SwiftShader, no shader-f16)", () => {
       await expect(page.getByTestId("load-progress")).toHaveCount(0, { timeout: 15_000 });
       await expect(error).toContainText("the browser is offline or the download server is unreachable");
       await expect(page.getByTestId("current-engine")).toContainText("No engine loaded");
+
+      // The GPU check page loads the same model the same way: the same message, the same Retry.
+      await page.goto("./#/gpu-check");
+      await expect(page.getByRole("main")).toContainText("Qwen2.5-Coder-0.5B-Instruct-q4f32_1-MLC");
+      await page.getByTestId("gpu-check-run").click();
+      await expect(page.getByTestId("load-error")).toContainText("the browser is offline or the download server is unreachable", { timeout: 15_000 });
+      await expect(page.getByTestId("retry")).toBeVisible();
+      await expect(page.getByTestId("gpu-check-run")).toBeEnabled();
     } finally {
       await browser.close();
     }
