@@ -16,7 +16,7 @@ export function countRecords(bytes, format) {
       try {
         JSON.parse(line);
       } catch (e) {
-        throw new Error(`line ${i + 1} is not valid JSON (${e.message})`);
+        throw new Error(`line ${i + 1} is not valid JSON (${e.message})`, { cause: e });
       }
       n++;
     });

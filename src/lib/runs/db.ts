@@ -1,10 +1,12 @@
 import { openDB, type DBSchema, type IDBPDatabase } from "idb";
 import type { CustomShape } from "../tasks/formats.ts";
 import type { Task } from "../tasks/types.ts";
+import type { RunRecord, SampleRecord, VerdictRecord } from "./types.ts";
 
 /** Our own database; web-llm's caches use the `webllm/*` names. */
 export const DB_NAME = "synthesis-playground";
-export const DB_VERSION = 1;
+/** v1: custom task sets. v2: runs, samples, verdicts. */
+export const DB_VERSION = 2;
 
 export interface CustomTaskSet {
   /** `custom:<uuid>`, the dataset id its tasks carry. */
@@ -18,24 +20,36 @@ export interface CustomTaskSet {
   tasks: Task[];
 }
 
+/** [runId, taskId, sampleIndex]: one sample of one task in one run, in samples and verdicts alike. */
+export type SampleKey = [string, string, number];
+
 export interface PlaygroundDB extends DBSchema {
   customSets: { key: string; value: CustomTaskSet; indexes: { byCreated: number } };
+  runs: { key: string; value: RunRecord; indexes: { byCreated: number } };
+  samples: { key: SampleKey; value: SampleRecord; indexes: { byRun: string } };
+  /** Small records (no code, no output beyond caps) so a run page with 40,000 samples opens fast. */
+  verdicts: { key: SampleKey; value: VerdictRecord; indexes: { byRun: string } };
 }
 
 export type PlaygroundDatabase = IDBPDatabase<PlaygroundDB>;
 
 /** Opens (and upgrades) the database. Each version's step runs once, in order. */
-export function openPlaygroundDB(name = DB_NAME): Promise<PlaygroundDatabase> {
-  return openDB<PlaygroundDB>(name, DB_VERSION, {
+export function openPlaygroundDB(name = DB_NAME, version = DB_VERSION): Promise<PlaygroundDatabase> {
+  return openDB<PlaygroundDB>(name, version, {
     upgrade(db, oldVersion) {
       if (oldVersion < 1) {
         const sets = db.createObjectStore("customSets", { keyPath: "id" });
         sets.createIndex("byCreated", "createdAt");
       }
+      if (oldVersion < 2 && version >= 2) {
+        db.createObjectStore("runs", { keyPath: "id" }).createIndex("byCreated", "createdAt");
+        db.createObjectStore("samples", { keyPath: ["runId", "taskId", "sampleIndex"] }).createIndex("byRun", "runId");
+        db.createObjectStore("verdicts", { keyPath: ["runId", "taskId", "sampleIndex"] }).createIndex("byRun", "runId");
+      }
     },
-    blocking() {
-      // Another tab wants a newer schema: let it, this tab reloads on next open.
-      void 0;
+    blocking(_current, _next, event) {
+      // Another tab needs a newer schema: step aside so its upgrade can run.
+      (event.target as IDBDatabase | null)?.close();
     },
   });
 }
@@ -48,5 +62,6 @@ export class StorageFullError extends Error {
 }
 
 export function isQuotaError(e: unknown): boolean {
-  return e instanceof DOMException && (e.name === "QuotaExceededError" || e.code === 22);
+  if (e instanceof StorageFullError) return true;
+  return typeof DOMException !== "undefined" && e instanceof DOMException && (e.name === "QuotaExceededError" || e.code === 22);
 }

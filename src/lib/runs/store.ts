@@ -1,0 +1,114 @@
+import { isQuotaError, StorageFullError, type PlaygroundDatabase, type SampleKey } from "./db.ts";
+import type { RunRecord, RunSpec, RunStatus, SampleRecord, VerdictRecord } from "./types.ts";
+
+export interface RunStoreOptions {
+  /**
+   * Called before every write with the store's name. Throwing here behaves as if the write
+   * failed; the e2e suite uses it to make the disk "full" on demand (devtools.ts).
+   */
+  beforeWrite?: (store: "runs" | "samples" | "verdicts") => void;
+}
+
+/** Runs, samples and verdicts in IndexedDB. Every write is its own transaction, done when it resolves. */
+export class RunStore {
+  constructor(
+    readonly db: PlaygroundDatabase,
+    private readonly options: RunStoreOptions = {},
+  ) {}
+
+  async #write<T>(store: "runs" | "samples" | "verdicts", what: string, op: () => Promise<T>): Promise<T> {
+    try {
+      this.options.beforeWrite?.(store);
+      return await op();
+    } catch (e) {
+      if (isQuotaError(e)) throw new StorageFullError(what);
+      throw e;
+    }
+  }
+
+  async createRun(spec: RunSpec, id: string = crypto.randomUUID()): Promise<RunRecord> {
+    const now = Date.now();
+    const run: RunRecord = { id, spec, status: "queued", createdAt: now, updatedAt: now, samplesDone: 0, verdictsDone: 0 };
+    await this.#write("runs", `the run "${spec.name}" was not created`, () => this.db.add("runs", run));
+    return run;
+  }
+
+  getRun(id: string): Promise<RunRecord | undefined> {
+    return this.db.get("runs", id);
+  }
+
+  async listRuns(): Promise<RunRecord[]> {
+    return (await this.db.getAllFromIndex("runs", "byCreated")).reverse();
+  }
+
+  /** Read-modify-write in one transaction, so concurrent counters never lose an update. */
+  async updateRun(id: string, patch: Partial<Pick<RunRecord, "status" | "message">> & { addSamples?: number; addVerdicts?: number }): Promise<RunRecord> {
+    return this.#write("runs", "the run's progress could not be saved", async () => {
+      const tx = this.db.transaction("runs", "readwrite");
+      tx.done.catch(() => undefined);
+      const run = await tx.store.get(id);
+      if (!run) throw new Error(`run ${id} does not exist`);
+      const next: RunRecord = {
+        ...run,
+        status: patch.status ?? run.status,
+        message: "message" in patch ? patch.message : run.message,
+        samplesDone: run.samplesDone + (patch.addSamples ?? 0),
+        verdictsDone: run.verdictsDone + (patch.addVerdicts ?? 0),
+        updatedAt: Date.now(),
+      };
+      await tx.store.put(next);
+      await tx.done;
+      return next;
+    });
+  }
+
+  setStatus(id: string, status: RunStatus, message?: string): Promise<RunRecord> {
+    return this.updateRun(id, { status, message });
+  }
+
+  /** Stores a sample and bumps the run's count atomically; a duplicate key is refused, never overwritten. */
+  async addSample(s: SampleRecord): Promise<void> {
+    await this.#write("samples", `sample ${s.sampleIndex + 1} of task ${s.taskId} was not saved`, async () => {
+      const tx = this.db.transaction(["samples", "runs"], "readwrite");
+      // A refused add aborts the transaction; its error is the one to report, not done's AbortError.
+      tx.done.catch(() => undefined);
+      await tx.objectStore("samples").add(s);
+      const run = await tx.objectStore("runs").get(s.runId);
+      if (run) await tx.objectStore("runs").put({ ...run, samplesDone: run.samplesDone + 1, updatedAt: Date.now() });
+      await tx.done;
+    });
+  }
+
+  async addVerdict(v: VerdictRecord): Promise<void> {
+    await this.#write("verdicts", `the verdict of sample ${v.sampleIndex + 1} of task ${v.taskId} was not saved`, async () => {
+      const tx = this.db.transaction(["verdicts", "runs"], "readwrite");
+      tx.done.catch(() => undefined);
+      await tx.objectStore("verdicts").put(v);
+      const run = await tx.objectStore("runs").get(v.runId);
+      if (run) await tx.objectStore("runs").put({ ...run, verdictsDone: run.verdictsDone + 1, updatedAt: Date.now() });
+      await tx.done;
+    });
+  }
+
+  samples(runId: string): Promise<SampleRecord[]> {
+    return this.db.getAllFromIndex("samples", "byRun", runId);
+  }
+
+  verdicts(runId: string): Promise<VerdictRecord[]> {
+    return this.db.getAllFromIndex("verdicts", "byRun", runId);
+  }
+
+  sample(key: SampleKey): Promise<SampleRecord | undefined> {
+    return this.db.get("samples", key);
+  }
+
+  verdict(key: SampleKey): Promise<VerdictRecord | undefined> {
+    return this.db.get("verdicts", key);
+  }
+
+  async deleteRun(id: string): Promise<void> {
+    const tx = this.db.transaction(["runs", "samples", "verdicts"], "readwrite");
+    const range = IDBKeyRange.bound([id], [id, []]);
+    await Promise.all([tx.objectStore("runs").delete(id), tx.objectStore("samples").delete(range), tx.objectStore("verdicts").delete(range), tx.done]);
+  }
+}

@@ -1,0 +1,98 @@
+import "fake-indexeddb/auto";
+import { describe, expect, it } from "vitest";
+import { openDB } from "idb";
+import { openPlaygroundDB, StorageFullError } from "../../src/lib/runs/db.ts";
+import { RunStore } from "../../src/lib/runs/store.ts";
+import type { RunSpec, SampleRecord, VerdictRecord } from "../../src/lib/runs/types.ts";
+
+let dbCounter = 0;
+const freshName = () => `test-db-${++dbCounter}-${Math.random()}`;
+
+const spec = {
+  schema: 1,
+  name: "t",
+  dataset: { id: "mbpp", name: "MBPP", sha256: "x" },
+  split: "test",
+  taskIds: ["11", "12"],
+  prompt: {},
+  engine: { kind: "replay", modelId: "replay:ref", libraries: {} },
+  sampling: { n: 2, temperature: 0, topP: 1, maxTokens: 10, repetitionPenalty: 1, baseSeed: 1 },
+  timeoutMs: 1000,
+  pyodideVersion: "314.0.7",
+} as unknown as RunSpec;
+
+function sample(runId: string, taskId: string, i: number): SampleRecord {
+  return {
+    runId, taskId, sampleIndex: i, seed: i, raw: "x", code: "x", extractionNotes: [], finishReason: "stop",
+    usage: { promptTokens: 1, completionTokens: 1 }, timings: { totalMs: 1 }, createdAt: 0,
+  };
+}
+function verdict(runId: string, taskId: string, i: number): VerdictRecord {
+  return {
+    runId, taskId, sampleIndex: i, kind: "passed", shownPassed: true, hiddenPassed: true, hasHidden: false, tests: [],
+    stdout: "", stderr: "", truncated: false, durationMs: 1, timeoutMs: 1000, createdAt: 0,
+  };
+}
+
+describe("database schema", () => {
+  it("upgrades a v1 database (custom sets only) to v2 and keeps its custom sets", async () => {
+    const name = freshName();
+    const v1 = await openPlaygroundDB(name, 1);
+    expect([...v1.objectStoreNames]).toEqual(["customSets"]);
+    await v1.put("customSets", { id: "custom:a", name: "a", fileName: "a.jsonl", sha256: "s", shape: "mbpp", createdAt: 1, taskCount: 0, tasks: [] });
+    v1.close();
+    const v2 = await openPlaygroundDB(name);
+    expect([...v2.objectStoreNames].sort()).toEqual(["customSets", "runs", "samples", "verdicts"]);
+    expect((await v2.get("customSets", "custom:a"))?.name).toBe("a");
+    v2.close();
+    const raw = await openDB(name);
+    expect(raw.version).toBe(2);
+    raw.close();
+  });
+});
+
+describe("RunStore", () => {
+  it("stores samples and verdicts, counts them on the run, and refuses a duplicate sample", async () => {
+    const store = new RunStore(await openPlaygroundDB(freshName()));
+    const run = await store.createRun(spec);
+    await store.addSample(sample(run.id, "11", 0));
+    await store.addSample(sample(run.id, "11", 1));
+    await store.addVerdict(verdict(run.id, "11", 0));
+    await expect(store.addSample(sample(run.id, "11", 1))).rejects.toThrow();
+    const after = await store.getRun(run.id);
+    expect(after).toMatchObject({ samplesDone: 2, verdictsDone: 1 });
+    expect((await store.samples(run.id)).map((s) => s.sampleIndex)).toEqual([0, 1]);
+  });
+
+  it("turns a failed write into StorageFullError and keeps what was stored", async () => {
+    let full = false;
+    const store = new RunStore(await openPlaygroundDB(freshName()), {
+      beforeWrite: () => {
+        if (full) throw new DOMException("quota", "QuotaExceededError");
+      },
+    });
+    const run = await store.createRun(spec);
+    await store.addSample(sample(run.id, "11", 0));
+    full = true;
+    await expect(store.addSample(sample(run.id, "11", 1))).rejects.toBeInstanceOf(StorageFullError);
+    full = false;
+    expect(await store.samples(run.id)).toHaveLength(1);
+    expect((await store.getRun(run.id))?.samplesDone).toBe(1);
+  });
+
+  it("deletes a run with its samples and verdicts, leaving other runs alone", async () => {
+    const store = new RunStore(await openPlaygroundDB(freshName()));
+    const a = await store.createRun(spec);
+    const b = await store.createRun(spec);
+    for (const r of [a, b]) {
+      await store.addSample(sample(r.id, "11", 0));
+      await store.addVerdict(verdict(r.id, "11", 0));
+    }
+    await store.deleteRun(a.id);
+    expect(await store.getRun(a.id)).toBeUndefined();
+    expect(await store.samples(a.id)).toHaveLength(0);
+    expect(await store.verdicts(a.id)).toHaveLength(0);
+    expect(await store.samples(b.id)).toHaveLength(1);
+    expect(await store.verdicts(b.id)).toHaveLength(1);
+  });
+});
