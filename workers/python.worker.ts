@@ -1,0 +1,27 @@
+/// <reference lib="webworker" />
+// The Python sandbox in the browser: one Pyodide interpreter, nothing privileged. The page sends
+// one MessagePort first; the worker serves its API (comlink) on that port only, then — once
+// Pyodide has fetched its files — deletes its own network, storage and messaging capabilities
+// (src/lib/python/lockdown.ts) before any generated code runs.
+import * as Comlink from "comlink";
+import { loadPyodide } from "pyodide";
+import { lockDownBrowserWorker } from "../src/lib/python/lockdown.ts";
+import { createSandboxWorker } from "../src/lib/python/worker-core.ts";
+
+// public/pyodide/ sits one level above both the built worker (assets/) and its source (workers/).
+const indexURL = new URL("../pyodide/", import.meta.url).href;
+
+const api = createSandboxWorker(
+  (opts) => loadPyodide({ indexURL, ...opts }),
+  () => lockDownBrowserWorker(),
+  () => performance.now(),
+);
+
+self.addEventListener(
+  "message",
+  (e: MessageEvent<{ port?: MessagePort }>) => {
+    const port = e.data?.port;
+    if (port) Comlink.expose(api, port);
+  },
+  { once: true },
+);
