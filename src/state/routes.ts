@@ -1,0 +1,37 @@
+/**
+ * Hash routes, so the built site works from any static folder:
+ *   #/tasks/<dataset>/<split>[/<taskId>][?q=<search>]
+ *   #/engines      choose, load and try an engine
+ *   #/gpu-check    the smallest coder model on five MBPP tasks
+ * Task ids can contain "/" (HumanEval/0), so every segment is URI-encoded.
+ */
+export type Route =
+  | { name: "tasks"; dataset: string; split: string; taskId?: string; q: string }
+  | { name: "engines" }
+  | { name: "gpu-check" }
+  | { name: "not-found"; path: string };
+
+export const DEFAULT_HASH = "#/tasks/mbpp/test";
+
+export function parseHash(hash: string): Route {
+  const raw = hash.replace(/^#/, "") || "/";
+  const [path = "/", query = ""] = raw.split("?", 2);
+  const params = new URLSearchParams(query);
+  const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
+  if (parts.length === 0) return parseHash(DEFAULT_HASH);
+  if (parts[0] === "tasks" && parts.length >= 3 && parts.length <= 4) {
+    return { name: "tasks", dataset: parts[1]!, split: parts[2]!, taskId: parts[3], q: params.get("q") ?? "" };
+  }
+  if (parts[0] === "tasks" && parts.length < 3) {
+    return { name: "tasks", dataset: parts[1] ?? "mbpp", split: "", q: params.get("q") ?? "" };
+  }
+  if (parts.length === 1 && parts[0] === "engines") return { name: "engines" };
+  if (parts.length === 1 && parts[0] === "gpu-check") return { name: "gpu-check" };
+  return { name: "not-found", path };
+}
+
+export function tasksHash(r: { dataset: string; split: string; taskId?: string; q?: string }): string {
+  const segs = ["tasks", r.dataset, r.split, ...(r.taskId === undefined ? [] : [r.taskId])].map(encodeURIComponent);
+  const q = r.q ? `?${new URLSearchParams({ q: r.q }).toString()}` : "";
+  return `#/${segs.join("/")}${q}`;
+}

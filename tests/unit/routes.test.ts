@@ -1,0 +1,30 @@
+import { describe, expect, it } from "vitest";
+import { DEFAULT_HASH, parseHash, tasksHash } from "../../src/state/routes.ts";
+
+describe("hash routes", () => {
+  it("opens the MBPP test split when there is no hash", () => {
+    expect(parseHash("")).toEqual(parseHash(DEFAULT_HASH));
+    expect(parseHash("")).toEqual({ name: "tasks", dataset: "mbpp", split: "test", taskId: undefined, q: "" });
+  });
+
+  it("round-trips task ids with slashes and searches with spaces", () => {
+    const hash = tasksHash({ dataset: "humaneval", split: "test", taskId: "HumanEval/12", q: "longest string" });
+    expect(hash).toBe("#/tasks/humaneval/test/HumanEval%2F12?q=longest+string");
+    expect(parseHash(hash)).toEqual({ name: "tasks", dataset: "humaneval", split: "test", taskId: "HumanEval/12", q: "longest string" });
+  });
+
+  it("keeps custom set ids intact", () => {
+    const hash = tasksHash({ dataset: "custom:1b2c", split: "all" });
+    expect(parseHash(hash)).toMatchObject({ dataset: "custom:1b2c", split: "all", taskId: undefined });
+  });
+
+  it("has the engine screen and the GPU check", () => {
+    expect(parseHash("#/engines")).toEqual({ name: "engines" });
+    expect(parseHash("#/gpu-check")).toEqual({ name: "gpu-check" });
+    expect(parseHash("#/engines/extra")).toEqual({ name: "not-found", path: "/engines/extra" });
+  });
+
+  it("reports unknown paths", () => {
+    expect(parseHash("#/nowhere/at/all/x/y")).toEqual({ name: "not-found", path: "/nowhere/at/all/x/y" });
+  });
+});
