@@ -53,6 +53,12 @@ export function seedFor(baseSeed: number, taskIndex: number, sampleIndex: number
 const key = (taskId: string, i: number) => `${taskId}\u0000${i}`;
 
 /**
+ * Executions waiting in the sandbox queue at most: a fast engine (replay) must not pile up
+ * thousands of pending programs and their samples in memory, and Pause must not wait for them.
+ */
+const MAX_INFLIGHT = 32;
+
+/**
  * Generation → storage → execution → storage, with generation and execution overlapped: the
  * engine works through samples one at a time while the sandbox pool runs earlier samples' tests.
  * Every completion is stored before it is executed and every verdict the moment it is known, so a
@@ -65,6 +71,9 @@ export class Runner {
   #stopReason: "pause" | "cancel" | null = null;
   #generated = new Set<string>();
   #judged = new Set<string>();
+  /** Verdicts per task, kept incrementally: progress() runs on every sample of a 40,000-sample run. */
+  #judgedPerTask = new Map<string, number>();
+  #tasksDone = 0;
   #inflight = new Set<Promise<void>>();
   #started = 0;
   #newSamples = 0;
@@ -99,20 +108,25 @@ export class Runner {
     this.#started = Date.now();
     this.#generated.clear();
     this.#judged.clear();
-    for (const s of await store.samples(this.run.id)) this.#generated.add(key(s.taskId, s.sampleIndex));
-    for (const v of await store.verdicts(this.run.id)) this.#judged.add(key(v.taskId, v.sampleIndex));
+    this.#judgedPerTask.clear();
+    this.#tasksDone = 0;
+    this.#newSamples = 0;
+    this.#newTokens = 0;
+    const stored = await store.samples(this.run.id);
+    for (const s of stored) this.#generated.add(key(s.taskId, s.sampleIndex));
+    for (const v of await store.verdicts(this.run.id)) this.#markJudged(v.taskId, v.sampleIndex);
     await this.#setStatus("running");
 
-    // Samples stored before a reload but never executed.
-    for (const s of await store.samples(this.run.id)) {
-      if (!this.#judged.has(key(s.taskId, s.sampleIndex))) this.#execute(s);
-    }
-
     try {
+      // Samples stored before a reload but never executed.
+      for (const s of stored) {
+        if (this.#fatal) break;
+        if (!this.#judged.has(key(s.taskId, s.sampleIndex))) await this.#execute(s);
+      }
       if (this.#pending) {
         const sample = this.#pending;
         await this.#storeSample(sample);
-        this.#execute(sample);
+        await this.#execute(sample);
       }
       for (const [taskIndex, taskId] of spec.taskIds.entries()) {
         const task = this.deps.tasks.get(taskId);
@@ -123,14 +137,15 @@ export class Runner {
           const sample = await this.#generate(task, taskIndex, i);
           if (!sample) break;
           await this.#storeSample(sample);
-          this.#execute(sample);
+          await this.#execute(sample);
         }
         if (this.#stopReason || this.#fatal) break;
       }
-      while (this.#inflight.size) await Promise.all(this.#inflight);
     } catch (e) {
       this.#fatal ??= e as Error;
     }
+    // Executions never reject (they record their own failures), so this always drains.
+    while (this.#inflight.size) await Promise.all(this.#inflight);
     if (this.#stopReason === "cancel") return this.#finish("cancelled");
     if (this.#fatal) {
       const quota = this.#fatal instanceof StorageFullError;
@@ -172,8 +187,8 @@ export class Runner {
       if (isAbortError(e) || this.#stopReason) return null;
       throw e;
     }
-    // A sample cut short by Pause is not a sample the model would have produced.
-    if (completion.finishReason === "abort" && this.#stopReason) return null;
+    // A sample cut short by Pause (or by a failed write) is not a sample the model would have produced.
+    if (completion.finishReason === "abort" && this.#control.signal.aborted) return null;
     const { code, notes } = this.deps.extract(completion.text, task);
     this.#newSamples++;
     this.#newTokens += completion.usage.completionTokens;
@@ -204,11 +219,21 @@ export class Runner {
     this.#emit();
   }
 
-  #execute(sample: SampleRecord): void {
+  /** Queues a sample's execution; waits only while the sandbox already has MAX_INFLIGHT of ours. */
+  async #execute(sample: SampleRecord): Promise<void> {
     const task = this.deps.tasks.get(sample.taskId);
     if (!task) return;
+    while (this.#inflight.size >= MAX_INFLIGHT) await Promise.race(this.#inflight);
     const p = (async () => {
-      const v = await this.deps.executor.run(this.deps.program(task, sample.code), { timeoutMs: this.run.spec.timeoutMs });
+      let v: Verdict;
+      try {
+        v = await this.deps.executor.run(this.deps.program(task, sample.code), { timeoutMs: this.run.spec.timeoutMs });
+      } catch (e) {
+        // The sandbox itself failed (not the program): stop, keep the sample, execute it on resume.
+        this.#fatal ??= new Error(`The Python sandbox failed on sample ${sample.sampleIndex + 1} of task ${sample.taskId}: ${String((e as Error)?.message ?? e)}. Resume the run once Python works again.`);
+        this.#control.abort();
+        return;
+      }
       const record: VerdictRecord = {
         runId: this.run.id,
         taskId: sample.taskId,
@@ -230,7 +255,7 @@ export class Runner {
       };
       try {
         await this.deps.store.addVerdict(record);
-        this.#judged.add(key(sample.taskId, sample.sampleIndex));
+        this.#markJudged(sample.taskId, sample.sampleIndex);
         this.#emit();
       } catch (e) {
         // The sample is stored; its verdict is recomputed on resume. Stop generating meanwhile.
@@ -240,6 +265,15 @@ export class Runner {
     })();
     this.#inflight.add(p);
     void p.finally(() => this.#inflight.delete(p));
+  }
+
+  #markJudged(taskId: string, sampleIndex: number): void {
+    const k = key(taskId, sampleIndex);
+    if (this.#judged.has(k)) return;
+    this.#judged.add(k);
+    const count = (this.#judgedPerTask.get(taskId) ?? 0) + 1;
+    this.#judgedPerTask.set(taskId, count);
+    if (count === this.run.spec.sampling.n) this.#tasksDone++;
   }
 
   async #setStatus(status: RunRecord["status"], message?: string): Promise<void> {
@@ -260,12 +294,7 @@ export class Runner {
 
   progress(): RunProgress {
     const { spec } = this.run;
-    const perTask = new Map<string, number>();
-    for (const k of this.#judged) {
-      const t = k.split("\u0000")[0]!;
-      perTask.set(t, (perTask.get(t) ?? 0) + 1);
-    }
-    const tasksDone = spec.taskIds.filter((t) => (perTask.get(t) ?? 0) >= spec.sampling.n).length;
+    const tasksDone = this.#tasksDone;
     const elapsedMs = Date.now() - this.#started;
     const samplesTotal = spec.taskIds.length * spec.sampling.n;
     const samplesPerS = elapsedMs > 0 ? (this.#newSamples * 1000) / elapsedMs : 0;

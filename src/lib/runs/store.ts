@@ -9,6 +9,8 @@ export interface RunStoreOptions {
   beforeWrite?: (store: "runs" | "samples" | "verdicts") => void;
 }
 
+const keyOf = (r: { runId: string; taskId: string; sampleIndex: number }): SampleKey => [r.runId, r.taskId, r.sampleIndex];
+
 /** Runs, samples and verdicts in IndexedDB. Every write is its own transaction, done when it resolves. */
 export class RunStore {
   constructor(
@@ -83,9 +85,11 @@ export class RunStore {
     await this.#write("verdicts", `the verdict of sample ${v.sampleIndex + 1} of task ${v.taskId} was not saved`, async () => {
       const tx = this.db.transaction(["verdicts", "runs"], "readwrite");
       tx.done.catch(() => undefined);
+      // A verdict recomputed after a resume replaces the old one and is not counted twice.
+      const existed = (await tx.objectStore("verdicts").count(keyOf(v))) > 0;
       await tx.objectStore("verdicts").put(v);
       const run = await tx.objectStore("runs").get(v.runId);
-      if (run) await tx.objectStore("runs").put({ ...run, verdictsDone: run.verdictsDone + 1, updatedAt: Date.now() });
+      if (run) await tx.objectStore("runs").put({ ...run, verdictsDone: run.verdictsDone + (existed ? 0 : 1), updatedAt: Date.now() });
       await tx.done;
     });
   }
@@ -104,6 +108,27 @@ export class RunStore {
 
   verdict(key: SampleKey): Promise<VerdictRecord | undefined> {
     return this.db.get("verdicts", key);
+  }
+
+  /**
+   * Writes a whole run (an import) in one transaction: either all of it is stored or, on any
+   * failure (a full disk included), none of it.
+   */
+  async putWholeRun(run: RunRecord, samples: readonly SampleRecord[], verdicts: readonly VerdictRecord[]): Promise<void> {
+    await this.#write("runs", `the run "${run.spec.name}" was not imported`, async () => {
+      this.options.beforeWrite?.("samples");
+      this.options.beforeWrite?.("verdicts");
+      const tx = this.db.transaction(["runs", "samples", "verdicts"], "readwrite");
+      tx.done.catch(() => undefined);
+      const s = tx.objectStore("samples");
+      const v = tx.objectStore("verdicts");
+      // Requests are queued without awaiting each: one transaction, no round trip per record.
+      const writes: Promise<unknown>[] = [tx.objectStore("runs").add(run)];
+      for (const r of samples) writes.push(s.add(r));
+      for (const r of verdicts) writes.push(v.add(r));
+      await Promise.all(writes);
+      await tx.done;
+    });
   }
 
   async deleteRun(id: string): Promise<void> {
