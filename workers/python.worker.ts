@@ -11,6 +11,11 @@ import { createSandboxWorker } from "../src/lib/python/worker-core.ts";
 // public/pyodide/ sits one level above both the built worker (assets/) and its source (workers/).
 const indexURL = new URL("../pyodide/", import.meta.url).href;
 
+// A program that overflows the stack makes Pyodide report a fatal error on the console; the
+// pool already replaces the worker and the verdict says so, so that report is only a diagnostic.
+const report = console.debug.bind(console);
+console.error = (...args: unknown[]) => report("[python sandbox]", ...args);
+
 const api = createSandboxWorker(
   (opts) => loadPyodide({ indexURL, ...opts }),
   () => lockDownBrowserWorker(),

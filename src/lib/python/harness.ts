@@ -200,8 +200,6 @@ def _sp_classify(exc):
         return "resource", "memory"
     if _isinstance(exc, RecursionError):
         return "resource", "recursion"
-    if _isinstance(exc, KeyboardInterrupt):
-        return "timeout", None
     if _isinstance(exc, AssertionError):
         return "failed", None
     return "error", None

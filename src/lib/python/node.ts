@@ -13,7 +13,7 @@ const workerUrl = new URL("./node-worker.ts", import.meta.url).href;
 const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve("tsx/esm/api").replace(/index\.cjs$/, "index.mjs")).href;
 const bootstrap = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(workerUrl)}); })`;
 
-function spawnNodeWorker(): WorkerHandle {
+export function spawnNodeWorker(): WorkerHandle {
   const worker = new Worker(bootstrap, {
     eval: true,
     // Pyodide's own stack needs room: deep (legal) recursion runs on the thread's stack.
