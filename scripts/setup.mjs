@@ -14,6 +14,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { checkAgainstManifest, sha256 } from "./manifest.mjs";
+import { placeMathQA } from "./mathqa.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const quiet = process.argv.includes("--quiet");
@@ -97,6 +98,9 @@ async function main() {
   const sharedDir = process.env.SHARED_DATASETS ?? resolve(root, "..", "shared", "datasets");
   const haveShared = existsSync(sharedDir);
   say(haveShared ? `datasets: using verified copies in ${sharedDir}` : "datasets: ../shared/datasets not found; downloading");
+  // MathQA-Python is converted, not copied (scripts/mathqa.mjs); it runs first so the loop below
+  // finds the converted file in place and checks it like any other. It never throws for a download.
+  await placeMathQA({ root, sharedDir: haveShared ? sharedDir : null, say, quiet });
   for (const entry of manifest.files) await placeDataset(entry, haveShared ? sharedDir : null);
 }
 

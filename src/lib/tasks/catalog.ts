@@ -1,4 +1,5 @@
 import { parseHumanEvalJsonl, parseMbppJsonl, parseSanitizedJson } from "./formats.ts";
+import { parseMathQAPythonJsonl } from "./mathqa.ts";
 import { MBPP_SPLITS } from "./splits.ts";
 import type { BuiltinDatasetId, Dataset, Split, Task } from "./types.ts";
 
@@ -44,6 +45,18 @@ export const BUILTIN_DATASETS: readonly BuiltinDataset[] = [
     license: "MIT",
     source: "openai/human-eval data/HumanEval.jsonl.gz",
     parse: (text) => parseHumanEvalJsonl(text),
+  },
+  {
+    id: "mathqa-python",
+    // Converted by set-up from MathQA's option-normalised test copy: 1,894 problems, 11 more than
+    // the paper's 1,883 (README, "MathQA-Python").
+    name: "MathQA-Python (test, 1,894 problems)",
+    file: "mathqa-python.jsonl",
+    splits: ["test"],
+    defaultSplit: "test",
+    license: "Apache-2.0",
+    source: "MathQA (math-qa.github.io) test split → MathQA-Python by the rules of Austin et al. 2021's notebook (google/trax)",
+    parse: (text) => parseMathQAPythonJsonl(text),
   },
 ];
 
