@@ -78,12 +78,16 @@ export function unzip(bytes) {
 }
 
 /** The official split files inside MathQA.zip, found by base name (macOS resource forks skipped). */
-export function officialSplits(files) {
+export function officialSplits(files, url = MATHQA_ZIP_URL) {
   const out = {};
   for (const [split, base] of Object.entries(OFFICIAL_FILES)) {
     const name = [...files.keys()].find((k) => !k.includes("__MACOSX") && (k === base || k.endsWith(`/${base}`)));
-    if (!name) throw new MathQASetupError(`${MATHQA_ZIP_URL} has no ${base} (found: ${[...files.keys()].join(", ")})`);
-    out[split] = JSON.parse(files.get(name).toString("utf8"));
+    if (!name) throw new MathQASetupError(`${url} has no ${base} (found: ${[...files.keys()].join(", ") || "nothing"})`);
+    try {
+      out[split] = JSON.parse(files.get(name).toString("utf8"));
+    } catch (e) {
+      throw new MathQASetupError(`${name} in ${url} is not valid JSON (${e.message})`);
+    }
   }
   return out;
 }
@@ -97,9 +101,9 @@ export function describeConversion(c, paper) {
   return `${c.split}: ${c.total.toLocaleString("en")} MathQA problems → ${c.kept.length.toLocaleString("en")} kept${vsPaper}; dropped ${drops || "none"}`;
 }
 
-async function loadConverter(root) {
+async function loadConverter() {
   const { tsImport } = await import("tsx/esm/api");
-  return tsImport(join(root, "src", "lib", "tasks", "mathqa.ts"), import.meta.url);
+  return tsImport(new URL("../src/lib/tasks/mathqa.ts", import.meta.url).href, import.meta.url);
 }
 
 async function writeAtomically(path, bytes) {
@@ -126,7 +130,7 @@ async function placeTestSplit({ root, sharedDir, say, entry }) {
     return;
   }
   const { records, origin } = await normalisedTest(sharedDir);
-  const mathqa = await loadConverter(root);
+  const mathqa = await loadConverter();
   const c = mathqa.convertSplit(records, "test");
   const bytes = Buffer.from(mathqa.toJsonl(c.kept), "utf8");
   const problem = checkAgainstManifest(entry, bytes);
@@ -144,17 +148,20 @@ async function placeTestSplit({ root, sharedDir, say, entry }) {
   console.log(`${entry.file}: converted from ${origin} (${c.kept.length} records, sha256 verified)\n  ${report.split("\n").join("\n  ")}`);
 }
 
-/** All splits from the official zip, when the network reaches it. Never throws. */
-async function placeOfficial({ root, say }) {
+/**
+ * All splits from the official zip, when the network reaches it. Never throws: returns whether the
+ * file is in place. `url` is a parameter so the tests can serve a zip locally.
+ */
+export async function placeOfficial({ root, say, url = MATHQA_ZIP_URL }) {
   const dst = join(root, "public", "datasets", "mathqa-python-official.jsonl");
   if (existsSync(dst)) {
-    say(`mathqa-python-official.jsonl: in place (from ${MATHQA_ZIP_URL}; delete it to convert again)`);
-    return;
+    say(`mathqa-python-official.jsonl: in place (from ${url}; delete it to convert again)`);
+    return true;
   }
   try {
-    say(`MathQA (all splits): downloading ${MATHQA_ZIP_URL}`);
-    const splits = officialSplits(unzip(await fetchBytes(MATHQA_ZIP_URL, 60_000)));
-    const mathqa = await loadConverter(root);
+    say(`MathQA (all splits): downloading ${url}`);
+    const splits = officialSplits(unzip(await fetchBytes(url, 60_000)), url);
+    const mathqa = await loadConverter();
     const lines = [];
     const kept = [];
     for (const split of ["train", "validation", "test"]) {
@@ -163,12 +170,14 @@ async function placeOfficial({ root, say }) {
       lines.push(describeConversion(c, PAPER_SIZES[split]));
     }
     await writeAtomically(dst, Buffer.from(mathqa.toJsonl(kept), "utf8"));
-    console.log(`mathqa-python-official.jsonl: converted from ${MATHQA_ZIP_URL} (${kept.length} records; not pinned by the manifest)\n  ${lines.join("\n  ")}`);
+    console.log(`mathqa-python-official.jsonl: converted from ${url} (${kept.length} records; not pinned by the manifest)\n  ${lines.join("\n  ")}`);
+    return true;
   } catch (e) {
-    const why = e instanceof MathQASetupError || e instanceof SyntaxError ? e.message : String(e?.stack ?? e);
+    const why = e instanceof MathQASetupError ? e.message : String(e?.stack ?? e);
     console.warn(
       `MathQA (all splits): ${why}. MathQA-Python train/validation are not available on this machine; the test split (mathqa-python.jsonl) and every other dataset are unaffected.`,
     );
+    return false;
   }
 }
 

@@ -1,4 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { deflateRawSync } from "node:zlib";
+import { officialSplits, placeMathQA, placeOfficial, unzip } from "../../scripts/mathqa.mjs";
 import { runGold } from "../../src/lib/eval/gold.ts";
 import { MATHQA_RTOL, programForTask } from "../../src/lib/eval/program.ts";
 import { createNodePool } from "../../src/lib/python/node.ts";
@@ -26,7 +33,7 @@ import {
   type MathQARecord,
 } from "../../src/lib/tasks/mathqa.ts";
 import type { Task } from "../../src/lib/tasks/types.ts";
-import { datasetBytes, datasetText } from "../support/datasets.ts";
+import { datasetBytes, datasetText, repoRoot } from "../support/datasets.ts";
 
 /** A hand-made MathQA record: `correct` is option a, holding `gold`. */
 function record(problem: string, formula: string, gold: number | string, extra: Partial<MathQARecord> = {}): MathQARecord {
@@ -332,5 +339,128 @@ describe("answers from Python and the gold tolerance", () => {
     const far = convertRecord(record("add 2 and 3", "add(n0,n1)|", 5.051));
     expect(["kept" in near, "kept" in far]).toEqual([true, false]);
     expect("kept" in convertRecord(record("add 2 and 3", "add(n0,n1)|", 5.051), 0.02)).toBe(true);
+  });
+});
+
+describe("set-up (scripts/mathqa.mjs)", () => {
+  /** A ZIP archive built by hand: stored and deflated entries, as zip tools write them. */
+  function zip(entries: [string, string, "stored" | "deflated"][]): Buffer {
+    const locals: Buffer[] = [];
+    const centrals: Buffer[] = [];
+    let offset = 0;
+    for (const [name, text, how] of entries) {
+      const raw = Buffer.from(text, "utf8");
+      const data = how === "stored" ? raw : deflateRawSync(raw);
+      const nameBytes = Buffer.from(name, "utf8");
+      const local = Buffer.alloc(30);
+      local.writeUInt32LE(0x04034b50, 0);
+      local.writeUInt16LE(20, 4);
+      local.writeUInt16LE(how === "stored" ? 0 : 8, 8);
+      local.writeUInt32LE(data.length, 18);
+      local.writeUInt32LE(raw.length, 22);
+      local.writeUInt16LE(nameBytes.length, 26);
+      const central = Buffer.alloc(46);
+      central.writeUInt32LE(0x02014b50, 0);
+      central.writeUInt16LE(20, 4);
+      central.writeUInt16LE(20, 6);
+      central.writeUInt16LE(how === "stored" ? 0 : 8, 10);
+      central.writeUInt32LE(data.length, 20);
+      central.writeUInt32LE(raw.length, 24);
+      central.writeUInt16LE(nameBytes.length, 28);
+      central.writeUInt32LE(offset, 42);
+      locals.push(local, nameBytes, data);
+      centrals.push(central, nameBytes);
+      offset += local.length + nameBytes.length + data.length;
+    }
+    const cd = Buffer.concat(centrals);
+    const end = Buffer.alloc(22);
+    end.writeUInt32LE(0x06054b50, 0);
+    end.writeUInt16LE(entries.length, 8);
+    end.writeUInt16LE(entries.length, 10);
+    end.writeUInt32LE(cd.length, 12);
+    end.writeUInt32LE(offset, 16);
+    return Buffer.concat([...locals, cd, end]);
+  }
+
+  const split = (n: number) => JSON.stringify(Array.from({ length: n }, (_, i) => record(`add ${i + 1} and 3`, "add(n0,n1)|", i + 4)).concat([record("add 2 and 3", "add(n0,n1)|", 9)]));
+  const officialZip = zip([
+    ["MathQA/", "", "stored"],
+    ["__MACOSX/MathQA/._train.json", "junk", "stored"],
+    ["MathQA/train.json", split(3), "deflated"],
+    ["MathQA/dev.json", split(2), "stored"],
+    ["MathQA/test.json", split(1), "deflated"],
+    ["MathQA/challenge_test.json", "[]", "deflated"],
+  ]);
+
+  let dir: string;
+  let server: Server;
+  let base: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "sp-mathqa-"));
+    mkdirSync(join(dir, "public", "datasets"), { recursive: true });
+    copyFileSync(join(repoRoot, "public", "datasets", "manifest.json"), join(dir, "public", "datasets", "manifest.json"));
+    server = createServer((req, res) => {
+      if (req.url === "/MathQA.zip") res.writeHead(200, { "content-type": "application/zip" }).end(officialZip);
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => {
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("reads stored and deflated ZIP entries and finds the split files under a folder", () => {
+    const files = unzip(officialZip);
+    expect(files.get("MathQA/dev.json")!.toString()).toBe(split(2));
+    expect(files.get("MathQA/train.json")!.toString()).toBe(split(3));
+    expect(officialSplits(files).validation).toHaveLength(3);
+    expect(() => unzip(Buffer.from("not a zip at all, just some text to scan"))).toThrow(/not a ZIP archive/);
+    expect(() => officialSplits(unzip(zip([["test.json", "[]", "stored"]])), "https://example.org/x.zip")).toThrow(/https:\/\/example.org\/x.zip has no train.json/);
+  });
+
+  it("converts the test copy into the manifest-pinned file and prints its size and the drops per reason", async () => {
+    const log = vi.spyOn(console, "log").mockImplementation(() => {});
+    try {
+      await placeMathQA({ root: dir, sharedDir: resolve(repoRoot, "..", "shared", "datasets"), say: () => {}, quiet: true });
+      const printed = log.mock.calls.map((c) => String(c[0])).join("\n");
+      expect(printed).toContain("test: 2,985 MathQA problems → 1,894 kept; the paper has 1,883 (+11); dropped 13 no-numeric-answer, 36 zero-or-no-value, 1042 dsl-mismatch");
+      const written = readFileSync(join(dir, "public", "datasets", "mathqa-python.jsonl"));
+      expect(written.equals(Buffer.from(datasetBytes("mathqa-python.jsonl")))).toBe(true);
+    } finally {
+      log.mockRestore();
+    }
+  });
+
+  it("converts train, validation and test from the official zip when it can be downloaded", async () => {
+    const log = vi.spyOn(console, "log").mockImplementation(() => {});
+    try {
+      expect(await placeOfficial({ root: dir, say: () => {}, url: `${base}/MathQA.zip` })).toBe(true);
+      const printed = log.mock.calls.map((c) => String(c[0])).join("\n");
+      // Each split's last hand-made problem has a wrong gold value (9 for 2 + 3).
+      expect(printed).toContain(`converted from ${base}/MathQA.zip (6 records`);
+      expect(printed).toContain("train: 4 MathQA problems → 3 kept; the paper has 19,209 (-19206); dropped 1 dsl-mismatch");
+      expect(printed).toContain("validation: 3 MathQA problems → 2 kept");
+      const lines = readFileSync(join(dir, "public", "datasets", "mathqa-python-official.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as MathQAPythonRecord);
+      expect(lines.map((r) => `${r.split}/${r.task_id}`)).toEqual(["train/0", "train/1", "train/2", "validation/0", "validation/1", "test/0"]);
+      expect(parseMathQAPythonJsonl(lines.map((r) => JSON.stringify(r)).join("\n")).map((t) => t.id)).toEqual(["train/0", "train/1", "train/2", "validation/0", "validation/1", "0"]);
+    } finally {
+      log.mockRestore();
+    }
+  });
+
+  it("says which URL failed, and goes on, when the official zip cannot be downloaded", async () => {
+    rmSync(join(dir, "public", "datasets", "mathqa-python-official.jsonl"), { force: true });
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    try {
+      expect(await placeOfficial({ root: dir, say: () => {}, url: `${base}/missing.zip` })).toBe(false);
+      const message = String(warn.mock.calls[0]?.[0]);
+      expect(message).toContain(`download from ${base}/missing.zip failed: HTTP 404`);
+      expect(message).toContain("every other dataset are unaffected");
+      expect(existsSync(join(dir, "public", "datasets", "mathqa-python-official.jsonl"))).toBe(false);
+    } finally {
+      warn.mockRestore();
+    }
   });
 });
