@@ -41,3 +41,62 @@ declare global {
   var playground: typeof api;
 }
 globalThis.playground = api;
+
+// --- Fixtures for plots, sweeps and comparisons (issue 6) ------------------------------------------
+// Runs of known composition written straight into this browser's run database, so the e2e suite can
+// check that every figure draws exactly the metrics of what was stored. Nothing here is generated or
+// executed: these are test fixtures, and their engine says so.
+
+import { openPlaygroundDB } from "./lib/runs/db.ts";
+import { createSweepSpecs, type SweepParameter } from "./lib/runs/sweep.ts";
+import type { RunSpec, SampleRecord, VerdictRecord } from "./lib/runs/types.ts";
+import type { VerdictKind } from "./lib/python/types.ts";
+
+/** One sample of a fixture run: its verdict, and optionally its code and exception type. */
+export interface FixtureSample {
+  taskId: string;
+  sampleIndex: number;
+  kind: VerdictKind;
+  code?: string;
+  errorType?: string;
+  shownPassed?: boolean;
+  hiddenPassed?: boolean;
+  hasHidden?: boolean;
+}
+
+const fixtures = {
+  /** Stores a finished run with these samples and verdicts (one IndexedDB transaction); resolves with its id. */
+  async createRun(spec: RunSpec, samples: FixtureSample[]): Promise<string> {
+    const db = await openPlaygroundDB();
+    const id = crypto.randomUUID();
+    const now = Date.now();
+    const tx = db.transaction(["runs", "samples", "verdicts"], "readwrite");
+    const writes: Promise<unknown>[] = [
+      tx.objectStore("runs").add({ id, spec, status: "done", createdAt: now, updatedAt: now, samplesDone: samples.length, verdictsDone: samples.length }),
+    ];
+    for (const s of samples) {
+      const passed = s.kind === "passed";
+      const sample: SampleRecord = {
+        runId: id, taskId: s.taskId, sampleIndex: s.sampleIndex, seed: s.sampleIndex, raw: s.code ?? "", code: s.code ?? "",
+        extractionNotes: [], finishReason: "stop", usage: { promptTokens: 0, completionTokens: 0 }, timings: { totalMs: 0 }, createdAt: now,
+      };
+      const verdict: VerdictRecord = {
+        runId: id, taskId: s.taskId, sampleIndex: s.sampleIndex, kind: s.kind,
+        shownPassed: s.shownPassed ?? passed, hiddenPassed: s.hiddenPassed ?? passed, hasHidden: s.hasHidden ?? false,
+        error: s.errorType ? { type: s.errorType, message: "", line: null, traceback: "" } : undefined,
+        tests: [], stdout: "", stderr: "", truncated: false, durationMs: 0, timeoutMs: spec.timeoutMs, createdAt: now,
+      };
+      writes.push(tx.objectStore("samples").add(sample), tx.objectStore("verdicts").add(verdict));
+    }
+    await Promise.all([...writes, tx.done]);
+    db.close();
+    return id;
+  },
+  /** `createSweepSpecs` (src/lib/runs/sweep.ts), for building a sweep's runs from the console. */
+  sweepSpecs(base: RunSpec, parameter: SweepParameter, values: (string | number)[], id?: string): RunSpec[] {
+    return createSweepSpecs(base, parameter, values, { id });
+  },
+};
+Object.assign(api, { fixtures });
+/** What `playground.fixtures` holds, for the e2e suite's types. */
+export type PlaygroundFixtures = typeof fixtures;

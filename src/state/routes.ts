@@ -3,12 +3,14 @@
  *   #/tasks/<dataset>/<split>[/<taskId>][?q=<search>]
  *   #/engines      choose, load and try an engine
  *   #/gpu-check    the smallest coder model on five MBPP tasks
+ *   #/compare/<runA>/<runB>   two runs task by task; #/sweeps/<id>   a sweep's figure
  * Task ids can contain "/" (HumanEval/0), so every segment is URI-encoded.
  */
 export type Route =
   | { name: "tasks"; dataset: string; split: string; taskId?: string; q: string }
   | { name: "engines" }
   | { name: "gpu-check" }
+  | FigureRoute
   | { name: "not-found"; path: string };
 
 export const DEFAULT_HASH = "#/tasks/mbpp/test";
@@ -27,6 +29,8 @@ export function parseHash(hash: string): Route {
   }
   if (parts.length === 1 && parts[0] === "engines") return { name: "engines" };
   if (parts.length === 1 && parts[0] === "gpu-check") return { name: "gpu-check" };
+  const figure = parseFigureRoute(parts);
+  if (figure) return figure;
   return { name: "not-found", path };
 }
 
@@ -34,4 +38,22 @@ export function tasksHash(r: { dataset: string; split: string; taskId?: string; 
   const segs = ["tasks", r.dataset, r.split, ...(r.taskId === undefined ? [] : [r.taskId])].map(encodeURIComponent);
   const q = r.q ? `?${new URLSearchParams({ q: r.q }).toString()}` : "";
   return `#/${segs.join("/")}${q}`;
+}
+
+// --- Figures: compare and sweeps (issue 6) ------------------------------------------------------
+
+export type FigureRoute = { name: "compare"; a: string; b: string } | { name: "sweep"; id: string };
+
+function parseFigureRoute(parts: string[]): FigureRoute | null {
+  if (parts[0] === "compare" && parts.length === 3) return { name: "compare", a: parts[1]!, b: parts[2]! };
+  if (parts[0] === "sweeps" && parts.length === 2) return { name: "sweep", id: parts[1]! };
+  return null;
+}
+
+export function compareHash(a: string, b: string): string {
+  return `#/compare/${encodeURIComponent(a)}/${encodeURIComponent(b)}`;
+}
+
+export function sweepHash(id: string): string {
+  return `#/sweeps/${encodeURIComponent(id)}`;
 }

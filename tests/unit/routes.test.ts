@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { compareHash, sweepHash } from "../../src/state/routes.ts";
 import { DEFAULT_HASH, parseHash, tasksHash } from "../../src/state/routes.ts";
 
 describe("hash routes", () => {
@@ -26,5 +27,12 @@ describe("hash routes", () => {
 
   it("reports unknown paths", () => {
     expect(parseHash("#/nowhere/at/all/x/y")).toEqual({ name: "not-found", path: "/nowhere/at/all/x/y" });
+  });
+
+  it("has the comparison of two runs and the sweep page", () => {
+    expect(parseHash(compareHash("run a", "b/2"))).toEqual({ name: "compare", a: "run a", b: "b/2" });
+    expect(parseHash(sweepHash("s-1"))).toEqual({ name: "sweep", id: "s-1" });
+    expect(parseHash("#/compare/only-one")).toEqual({ name: "not-found", path: "/compare/only-one" });
+    expect(parseHash("#/sweeps")).toEqual({ name: "not-found", path: "/sweeps" });
   });
 });
