@@ -141,7 +141,7 @@ async function placeTestSplit({ root, sharedDir, say, entry }) {
   }
   const report = [
     describeConversion(c, PAPER_SIZES.test),
-    `(from the option-normalised MathQA test copy: its publisher rewrote some options, so 15 problems pass that the notebook dropped and 4 it kept now fail; see README "MathQA-Python")`,
+    `(from the option-normalised MathQA test copy: its publisher rewrote some options, so 15 problems pass that the notebook dropped and 4 it kept now fail; see the README's data table)`,
   ].join("\n");
   await writeAtomically(dst, bytes);
   await writeFile(reportPath, report + "\n");

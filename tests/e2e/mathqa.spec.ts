@@ -1,8 +1,12 @@
 import { test, expect, setEditor } from "./fixtures.ts";
 
 test("MathQA-Python in the explorer: problem, DSL, Python and rationale, and the reference passes", async ({ page }) => {
-  await page.goto("./#/tasks/mathqa-python/test");
+  await page.goto("./#/tasks/mbpp/test");
+  await page.getByTestId("dataset-picker").selectOption("mathqa-python");
+  await expect(page).toHaveURL(/#\/tasks\/mathqa-python\/test$/);
   await expect(page.getByTestId("task-count")).toHaveText("1894 tasks");
+  await page.getByTestId("search").fill("shopkeeper sold an article offering a discount of 5 %");
+  await expect(page.getByTestId("task-row").first()).toHaveAttribute("data-task-id", "0");
   await page.goto("./#/tasks/mathqa-python/test/0");
   const detail = page.getByTestId("task-detail");
   await expect(detail).toHaveAttribute("data-task-id", "0");

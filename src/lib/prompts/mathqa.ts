@@ -33,7 +33,7 @@ export const MATHQA_STOP: readonly string[] = ["\n\n#"];
 /**
  * The prompt settings for MathQA-Python: three examples, the first three test problems (none uses
  * SciPy), with a fourth listed for when the asked problem is one of them. Only the test split
- * exists here (README, "MathQA-Python"), so examples come from it and are never the asked problem.
+ * exists here (README, "Where the data comes from"), so examples come from it and are never the asked problem.
  */
 export function defaultMathqaPromptSpec(): PromptSpec {
   return { template: "mathqa", shots: 3, selection: { kind: "fixed", ids: ["0", "1", "2", "3"] }, testsShown: 0 };

@@ -49,7 +49,7 @@ export const BUILTIN_DATASETS: readonly BuiltinDataset[] = [
   {
     id: "mathqa-python",
     // Converted by set-up from MathQA's option-normalised test copy: 1,894 problems, 11 more than
-    // the paper's 1,883 (README, "MathQA-Python").
+    // the paper's 1,883 (README, "Where the data comes from").
     name: "MathQA-Python (test, 1,894 problems)",
     file: "mathqa-python.jsonl",
     splits: ["test"],
