@@ -144,6 +144,38 @@ describe("the pool without an interrupt buffer (no cross-origin isolation)", () 
   });
 });
 
+describe("workers that fail to start", () => {
+  // Fault injection around real workers: the first N inits fail as a failed download would.
+  const flaky = (failures: number) => {
+    let left = failures;
+    return () => {
+      const h = spawnNodeWorker();
+      if (left-- <= 0) return h;
+      return { ...h, api: { ...h.api, init: () => Promise.reject(new Error("pyodide.asm.wasm: HTTP 503")) } };
+    };
+  };
+
+  it("a failed first start is retried by a replacement", async () => {
+    const p = new PythonPool(flaky(1), { size: 1, spares: 0 });
+    try {
+      await p.ready();
+      expect((await p.run(program("print(3)"), { timeoutMs: 20_000 })).stdout).toBe("3\n");
+    } finally {
+      p.close();
+    }
+  });
+
+  it("after three failures in a row the pool says so and rejects work", async () => {
+    const p = new PythonPool(flaky(99), { size: 1, spares: 0 });
+    try {
+      await expect(p.ready()).rejects.toThrow(/could not start 3 times in a row \(last error: pyodide.asm.wasm: HTTP 503\)/);
+      await expect(p.run(program("print(1)"), { timeoutMs: 1000 })).rejects.toThrow(/could not start/);
+    } finally {
+      p.close();
+    }
+  });
+});
+
 describe("gold: every reference solution passes in Node", () => {
   const sets = [
     { name: "MBPP", tasks: parseMbppJsonl(datasetText("mbpp.jsonl")), n: 974 },

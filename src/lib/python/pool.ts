@@ -93,6 +93,7 @@ export class PythonPool implements Sandbox {
   #snapshot: Uint8Array | undefined;
   #snapshotTried = false;
   #first: Promise<void> | null = null;
+  #waiters: { resolve(): void; reject(e: Error): void }[] = [];
   #slots: Slot[] = [];
   #spares: Slot[] = [];
   #queue: Job[] = [];
@@ -174,13 +175,16 @@ export class PythonPool implements Sandbox {
     this.#failAll(new SandboxUnavailableError("the Python pool was closed"));
   }
 
-  async #start(): Promise<void> {
+  #start(): Promise<void> {
     // The first worker makes the snapshot that every later one starts from (~0.3–0.7 s instead of ~4 s).
-    const first = this.#newSlot(this.#useSnapshot);
-    this.#slots.push(first);
-    await first.ready;
-    for (let i = 1; i < this.size; i++) this.#slots.push(this.#newSlot(false));
-    this.#topUpSpares();
+    // If it fails to start, its replacement (started by #discard) is awaited instead, up to the
+    // failure limit, so one failed download does not leave the pool unusable until a reload.
+    const started = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    this.#slots.push(this.#newSlot(this.#useSnapshot));
+    return started.then(() => {
+      for (let i = 1; i < this.size; i++) this.#slots.push(this.#newSlot(false));
+      this.#topUpSpares();
+    });
   }
 
   #newSlot(makeSnapshot: boolean): Slot {
@@ -211,6 +215,7 @@ export class PythonPool implements Sandbox {
         this.pyodideVersion = info.pyodideVersion;
         slot.isReady = true;
         this.#failures = 0;
+        for (const w of this.#waiters.splice(0)) w.resolve();
         this.#pump();
       })
       .catch((e: unknown) => {
@@ -326,6 +331,7 @@ export class PythonPool implements Sandbox {
   }
 
   #failAll(e: Error): void {
+    for (const w of this.#waiters.splice(0)) w.reject(e);
     const jobs = this.#queue.splice(0);
     for (const j of jobs) j.reject(e);
   }
