@@ -391,7 +391,7 @@ describe("validation before a run", () => {
     expect(() => validatePromptSpec(spec({ testsShown: 4 }), mbpp, testSplit)).toThrow(/0, 1, 2 or 3 \(got 4\)/);
     expect(() => validatePromptSpec(spec({ shots: 11, selection: { kind: "seeded", seed: 1, pool: "prompt" } }), mbpp, testSplit)).toThrow(/prompt split has 10 task/);
     expect(() => validatePromptSpec(spec({ shots: 10, selection: { kind: "seeded", seed: 1, pool: "prompt" } }), mbpp, [task("3")])).toThrow(/fewer than 10 examples/);
-    expect(() => validatePromptSpec(spec({ template: "mathqa" }), mbpp, testSplit)).toThrow(/not available yet/);
+    expect(() => validatePromptSpec(spec({ template: "mathqa" }), mbpp, testSplit)).toThrow(/does not fit task\(s\) 11/);
     expect(() => validatePromptSpec({ ...spec(), template: "fancy" as unknown as PromptSpec["template"] }, mbpp, testSplit)).toThrow(/unknown template kind "fancy"/);
     const e = (() => {
       try {

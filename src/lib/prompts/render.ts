@@ -1,5 +1,6 @@
 import type { ChatMessage, Prompt } from "../engines/types.ts";
 import type { Task } from "../tasks/types.ts";
+import { mathqaPromptProblems, renderMathqaPrompt } from "./mathqa.ts";
 import type { CustomTemplate, PromptSpec, ShotSelection, TemplateKind } from "./types.ts";
 
 /**
@@ -346,7 +347,7 @@ export function validatePromptSpec(spec: PromptSpec, tasks: readonly Task[], tar
   if (!KNOWN_KINDS.includes(spec.template)) {
     throw new PromptSpecError([`unknown template kind "${String(spec.template)}" (known: ${KNOWN_KINDS.join(", ")}); this run was described by another version of the app`]);
   }
-  if (spec.template === "mathqa") throw new PromptSpecError(["the MathQA-Python prompt is not available yet; use a custom template for MathQA tasks"]);
+  if (spec.template === "mathqa") problems.push(...mathqaPromptProblems(targets));
   if (!Number.isInteger(spec.shots) || spec.shots < 0) problems.push(`the number of examples must be a whole number ≥ 0 (got ${spec.shots})`);
   if (!Number.isInteger(spec.testsShown) || spec.testsShown < 0 || spec.testsShown > 3) problems.push(`the number of tests shown must be 0, 1, 2 or 3 (got ${spec.testsShown})`);
 
@@ -486,7 +487,7 @@ function renderOne(spec: PromptSpec, task: Task, shots: readonly Task[]): Omit<R
       return renderWith(custom, compileCached(custom.text), shots, task, spec.testsShown, system);
     }
     case "mathqa":
-      throw new PromptSpecError(["the MathQA-Python prompt is not available yet; use a custom template for MathQA tasks"]);
+      return renderMathqaPrompt(task, shots);
   }
 }
 

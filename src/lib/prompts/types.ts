@@ -10,7 +10,7 @@
  * - `mbpp-chat` — the same content as chat turns, asking for a fenced ```python block.
  * - `humaneval` — the task's `prompt` (signature + docstring), continued by the model.
  * - `humaneval-chat` — that prompt as a chat request for the complete function.
- * - `mathqa` — reserved; rendering it fails with a typed error until it is built.
+ * - `mathqa` — the paper's MathQA-Python form (`mathqa.ts`): solved problems as comment + program, then the asked problem.
  * - `custom` — a user-edited template with named placeholders (see `CUSTOM_PLACEHOLDERS`).
  *
  * The union is open on purpose: a stored spec with a kind this build does not know is rejected by
