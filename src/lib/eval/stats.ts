@@ -68,21 +68,63 @@ function resolve(opts: BootstrapOptions): { resamples: number; seed: number; lev
 }
 
 /**
- * Resamples the rows of `values` (tasks × columns, row-major) with replacement and returns, for
- * each column, the ascending means of every resample. One PRNG draw per task per resample, shared
- * by all columns, so the columns' intervals come from the same resampled task sets.
+ * Tasks as distinct rows of values plus, per task, which row it has. Tasks with the same scores
+ * share a row (with n samples there are at most n + 1 distinct pass@k rows), which makes each
+ * resample cost O(tasks + distinct rows × columns) instead of O(tasks × columns).
  */
-function bootstrapColumnMeans(values: Float64Array, tasks: number, columns: number, resamples: number, seed: number): Float64Array[] {
-  const rnd = seededRandom(seed);
-  const out = Array.from({ length: columns }, () => new Float64Array(resamples));
-  const sums = new Float64Array(columns);
-  for (let b = 0; b < resamples; b++) {
-    sums.fill(0);
-    for (let i = 0; i < tasks; i++) {
-      const row = Math.floor(rnd() * tasks) * columns;
-      for (let j = 0; j < columns; j++) sums[j]! += values[row + j]!;
+class RowTable {
+  readonly rowOf: Int32Array;
+  readonly values: number[] = [];
+  readonly #index = new Map<string, number>();
+  constructor(
+    tasks: number,
+    readonly columns: number,
+  ) {
+    this.rowOf = new Int32Array(tasks);
+  }
+  /** Registers task `i` with the row `key` identifies; `make` computes the row the first time. */
+  set(i: number, key: string, make: () => number[]): void {
+    let r = this.#index.get(key);
+    if (r === undefined) {
+      r = this.#index.size;
+      this.#index.set(key, r);
+      this.values.push(...make());
     }
-    for (let j = 0; j < columns; j++) out[j]![b] = sums[j]! / tasks;
+    this.rowOf[i] = r;
+  }
+  get rows(): number {
+    return this.#index.size;
+  }
+  /** Column means over all tasks, as observed. */
+  means(): Float64Array {
+    const m = new Float64Array(this.columns);
+    for (const r of this.rowOf) for (let j = 0; j < this.columns; j++) m[j]! += this.values[r * this.columns + j]!;
+    for (let j = 0; j < this.columns; j++) m[j]! /= this.rowOf.length;
+    return m;
+  }
+}
+
+/**
+ * Resamples tasks with replacement and returns, for each column, the ascending means of every
+ * resample. One PRNG draw per task per resample, shared by all columns, so the columns' intervals
+ * come from the same resampled task sets.
+ */
+function bootstrapColumnMeans(table: RowTable, resamples: number, seed: number): Float64Array[] {
+  const rnd = seededRandom(seed);
+  const { rowOf, columns } = table;
+  const values = Float64Array.from(table.values);
+  const tasks = rowOf.length;
+  const rows = table.rows;
+  const out = Array.from({ length: columns }, () => new Float64Array(resamples));
+  const counts = new Float64Array(rows);
+  for (let b = 0; b < resamples; b++) {
+    counts.fill(0);
+    for (let i = 0; i < tasks; i++) counts[rowOf[Math.floor(rnd() * tasks)]!]!++;
+    for (let j = 0; j < columns; j++) {
+      let sum = 0;
+      for (let r = 0; r < rows; r++) sum += counts[r]! * values[r * columns + j]!;
+      out[j]![b] = sum / tasks;
+    }
   }
   for (const col of out) col.sort();
   return out;
@@ -102,18 +144,10 @@ export function bootstrapPassAtK(tasks: readonly TaskCount[], ks: readonly numbe
   if (!tasks.length) return [];
   const minN = Math.min(...tasks.map((t) => t.n));
   const usable = [...new Set(ks)].filter((k) => Number.isInteger(k) && k >= 1 && k <= minN).sort((a, b) => a - b);
-  const K = usable.length;
-  const T = tasks.length;
-  const values = new Float64Array(T * K);
-  const means = new Float64Array(K);
-  tasks.forEach((t, i) => {
-    for (let j = 0; j < K; j++) {
-      const v = passAtK(t.n, t.c, usable[j]!);
-      values[i * K + j] = v;
-      means[j]! += v / T;
-    }
-  });
-  const dist = bootstrapColumnMeans(values, T, K, resamples, seed);
+  const table = new RowTable(tasks.length, usable.length);
+  tasks.forEach((t, i) => table.set(i, `${t.n}/${t.c}`, () => usable.map((k) => passAtK(t.n, t.c, k))));
+  const means = table.means();
+  const dist = bootstrapColumnMeans(table, resamples, seed);
   const a = (1 - level) / 2;
   return usable.map((k, j) => ({ k, value: means[j]!, lo: quantileSorted(dist[j]!, a), hi: quantileSorted(dist[j]!, 1 - a) }));
 }
@@ -122,10 +156,11 @@ export function bootstrapPassAtK(tasks: readonly TaskCount[], ks: readonly numbe
 export function bootstrapMean(values: readonly number[], opts: BootstrapOptions = {}): Interval {
   const { resamples, seed, level } = resolve(opts);
   if (!values.length) throw new StatsInputError("the mean of no values has no interval; give at least one task");
-  const arr = Float64Array.from(values);
-  const [dist] = bootstrapColumnMeans(arr, arr.length, 1, resamples, seed);
+  const table = new RowTable(values.length, 1);
+  values.forEach((v, i) => table.set(i, String(v), () => [v]));
+  const [dist] = bootstrapColumnMeans(table, resamples, seed);
   const a = (1 - level) / 2;
-  return { value: arr.reduce((s, v) => s + v, 0) / arr.length, lo: quantileSorted(dist!, a), hi: quantileSorted(dist!, 1 - a) };
+  return { value: values.reduce((s, v) => s + v, 0) / values.length, lo: quantileSorted(dist!, a), hi: quantileSorted(dist!, 1 - a) };
 }
 
 /** One task scored in two runs. */
@@ -160,21 +195,19 @@ export function pairedBootstrapPassAtK(pairs: readonly PairedTask[], ks: readonl
   const minN = Math.min(...pairs.map((p) => Math.min(p.a.n, p.b.n)));
   const usable = [...new Set(ks)].filter((k) => Number.isInteger(k) && k >= 1 && k <= minN).sort((x, y) => x - y);
   const K = usable.length;
-  const T = pairs.length;
-  const diffs = new Float64Array(T * K);
-  const meanA = new Float64Array(K);
-  const meanB = new Float64Array(K);
-  pairs.forEach((p, i) => {
-    for (let j = 0; j < K; j++) {
-      const k = usable[j]!;
-      const va = passAtK(p.a.n, p.a.c, k);
-      const vb = passAtK(p.b.n, p.b.c, k);
-      meanA[j]! += va / T;
-      meanB[j]! += vb / T;
-      diffs[i * K + j] = vb - va;
-    }
-  });
-  const dist = bootstrapColumnMeans(diffs, T, K, resamples, seed);
+  // Columns 0…K−1: pass@k of A; K…2K−1: of B; 2K…3K−1: B − A (the one resampled for the interval).
+  const table = new RowTable(pairs.length, 3 * K);
+  pairs.forEach((p, i) =>
+    table.set(i, `${p.a.n}/${p.a.c}/${p.b.n}/${p.b.c}`, () => {
+      const va = usable.map((k) => passAtK(p.a.n, p.a.c, k));
+      const vb = usable.map((k) => passAtK(p.b.n, p.b.c, k));
+      return [...va, ...vb, ...vb.map((v, j) => v - va[j]!)];
+    }),
+  );
+  const means = table.means();
+  const meanA = means.subarray(0, K);
+  const meanB = means.subarray(K, 2 * K);
+  const dist = bootstrapColumnMeans(table, resamples, seed).slice(2 * K);
   const a = (1 - level) / 2;
   return usable.map((k, j) => {
     const d = dist[j]!;
@@ -293,5 +326,5 @@ export function describePairedDifference(d: PairedDifference, names: { a: string
       : d.hi < 0
         ? `the whole interval is below zero: ${names.a} is better beyond resampling noise`
         : `the interval includes zero: the data are consistent with no difference`;
-  return `pass@${d.k}: ${names.a} ${pct(d.a)}%, ${names.b} ${pct(d.b)}%, difference ${names.b} − ${names.a} = ${signedPct(d.value)} points; ${lvl}% bootstrap interval over tasks ${range}; ${where} (bootstrap p ≈ ${formatP(d.p)}, ${d.resamples} resamples).`;
+  return `pass@${d.k}: ${names.a} ${pct(d.a)}%, ${names.b} ${pct(d.b)}%, difference ${names.b} − ${names.a} = ${signedPct(d.value)} points; ${lvl}% bootstrap interval over tasks ${range}; ${where} (bootstrap p ${d.p < 0.001 ? "<" : "≈"} ${formatP(d.p).replace("< ", "")}, ${d.resamples} resamples).`;
 }
