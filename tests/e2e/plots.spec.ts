@@ -116,6 +116,58 @@ test.describe("comparing two runs", () => {
   });
 });
 
+test.describe("sweeps of the other parameters", () => {
+  const taskIds = ["1", "2", "3", "4"];
+  /** Run j of a sweep: task t has (t + j) mod 3 passing samples of 2, capped at 2. */
+  const passingOf = (j: number) => taskIds.map((_, t) => Math.min(2, (t + j) % 3));
+  const samplesOf = (j: number): FixtureSample[] =>
+    taskIds.flatMap((t, ti) => [0, 1].map((i) => ({ taskId: t, sampleIndex: i, kind: (i < passingOf(j)[ti]! ? "passed" : "failed") as VerdictKind })));
+  const pass1 = (j: number) => passingOf(j).reduce((s, c) => s + c / 2, 0) / taskIds.length;
+  const solved = (j: number) => passingOf(j).filter((c) => c > 0).length / taskIds.length;
+
+  async function sweep(page: Page, spec: RunSpec, parameter: string, values: (string | number)[], id: string): Promise<void> {
+    const specs = await page.evaluate(
+      ([b, p, vs, sid]) => (globalThis as unknown as Fixtures).playground.fixtures.sweepSpecs(b, p as "shots", vs, sid),
+      [spec, parameter, values, id] as const,
+    );
+    for (const [j, s] of specs.entries()) await createRun(page, s, samplesOf(j));
+    await page.goto(`/#/sweeps/${id}`);
+  }
+
+  test("draws pass rate per few-shot seed (Figure 6), against shots, and against model size on a log axis (Figure 3)", async ({ page }) => {
+    await open(page);
+    const spec = { ...base, taskIds, sampling: { ...base.sampling, n: 2 } };
+
+    await sweep(page, spec, "fewShotSeed", [11, 22, 33], "sweep-seed");
+    await expect(page.getByTestId("plot-sweep-seed").locator("svg").first()).toBeVisible();
+    const seeds = await readTable(page, "sweep-seed");
+    expect(seeds.map((r) => [r.seed, r.passAt1, r.solved])).toEqual([0, 1, 2].map((j) => [[11, 22, 33][j], pass1(j), solved(j)]));
+
+    await sweep(page, spec, "shots", [0, 1, 3], "sweep-shots");
+    await expect(page.getByTestId("plot-sweep-shots").locator("svg").first()).toBeVisible();
+    const shots = await readTable(page, "sweep-shots");
+    expect(shots).toEqual([0, 1, 2].flatMap((j) => [
+      { value: [0, 1, 3][j], measure: "pass@1", rate: pass1(j) },
+      { value: [0, 1, 3][j], measure: "solved by any sample", rate: solved(j) },
+    ]));
+
+    const models = ["SmolLM2-360M-Instruct-q4f16_1-MLC", "Qwen2.5-Coder-1.5B-Instruct-q4f16_1-MLC", "Qwen2.5-Coder-7B-Instruct-q4f16_1-MLC"];
+    await sweep(page, { ...spec, engine: { kind: "webllm", modelId: models[0]!, libraries: {} } }, "model", models, "sweep-model");
+    const fig3 = page.getByTestId("plot-sweep-model");
+    await expect(fig3.locator("svg").first()).toBeVisible();
+    await expect(fig3).toContainText("Parameters (billions, log scale)");
+    // Parameter counts from the model cards: 360M, 1.54B, 7.62B.
+    const sizes: Record<string, number> = { [models[0]!]: 0.36, [models[1]!]: 1.54, [models[2]!]: 7.62 };
+    const rows = await readTable(page, "sweep-model");
+    expect(rows).toHaveLength(6);
+    for (const r of rows) {
+      const j = models.indexOf(r.model as string);
+      expect(r.paramsB).toBe(sizes[r.model as string]);
+      expect(r.rate).toBe(r.measure === "pass@1" ? pass1(j) : solved(j));
+    }
+  });
+});
+
 test.describe("a temperature sweep", () => {
   const taskIds = ["1", "2", "3", "4", "5", "6"];
   const n = 5;
