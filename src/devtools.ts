@@ -35,6 +35,19 @@ const api = {
     return runGold(sharedPythonPool(), tasks, { timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS });
   },
   stats: () => sharedPythonPool().stats,
+
+  // --- Runs (issue 5) -------------------------------------------------------------------------
+  /** The run store's disk, full on demand: `fill(n)` lets n more writes through, then each fails
+   *  with QuotaExceededError until `free()`. The e2e suite uses it to check that nothing is lost. */
+  runStorage: {
+    async fill(afterWrites = 0): Promise<void> {
+      (await import("./state/runs.svelte.ts")).sharedStorageFaults.fill(afterWrites);
+    },
+    async free(): Promise<void> {
+      (await import("./state/runs.svelte.ts")).sharedStorageFaults.free();
+    },
+  },
+  // --- end Runs ---------------------------------------------------------------------------------
 };
 
 declare global {

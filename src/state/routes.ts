@@ -4,6 +4,7 @@
  *   #/engines      choose, load and try an engine
  *   #/gpu-check    the smallest coder model on five MBPP tasks
  *   #/compare/<runA>/<runB>   two runs task by task; #/sweeps/<id>   a sweep's figure
+ *   #/runs         runs in this browser; #/runs/new the New run form; #/runs/<id> one run
  * Task ids can contain "/" (HumanEval/0), so every segment is URI-encoded.
  */
 export type Route =
@@ -11,6 +12,7 @@ export type Route =
   | { name: "engines" }
   | { name: "gpu-check" }
   | FigureRoute
+  | RunRoute
   | { name: "not-found"; path: string };
 
 export const DEFAULT_HASH = "#/tasks/mbpp/test";
@@ -31,6 +33,8 @@ export function parseHash(hash: string): Route {
   if (parts.length === 1 && parts[0] === "gpu-check") return { name: "gpu-check" };
   const figure = parseFigureRoute(parts);
   if (figure) return figure;
+  const run = parseRunRoute(parts);
+  if (run) return run;
   return { name: "not-found", path };
 }
 
@@ -38,6 +42,20 @@ export function tasksHash(r: { dataset: string; split: string; taskId?: string; 
   const segs = ["tasks", r.dataset, r.split, ...(r.taskId === undefined ? [] : [r.taskId])].map(encodeURIComponent);
   const q = r.q ? `?${new URLSearchParams({ q: r.q }).toString()}` : "";
   return `#/${segs.join("/")}${q}`;
+}
+
+// --- Runs (issue 5) ----------------------------------------------------------------------------
+
+export type RunRoute = { name: "runs" } | { name: "new-run" } | { name: "run"; id: string };
+
+function parseRunRoute(parts: string[]): RunRoute | null {
+  if (parts[0] !== "runs" || parts.length > 2) return null;
+  if (parts.length === 1) return { name: "runs" };
+  return parts[1] === "new" ? { name: "new-run" } : { name: "run", id: parts[1]! };
+}
+
+export function runHash(id: string): string {
+  return `#/runs/${encodeURIComponent(id)}`;
 }
 
 // --- Figures: compare and sweeps (issue 6) ------------------------------------------------------

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { compareHash, sweepHash } from "../../src/state/routes.ts";
-import { DEFAULT_HASH, parseHash, tasksHash } from "../../src/state/routes.ts";
+import { DEFAULT_HASH, parseHash, runHash, tasksHash } from "../../src/state/routes.ts";
 
 describe("hash routes", () => {
   it("opens the MBPP test split when there is no hash", () => {
@@ -27,6 +27,13 @@ describe("hash routes", () => {
 
   it("reports unknown paths", () => {
     expect(parseHash("#/nowhere/at/all/x/y")).toEqual({ name: "not-found", path: "/nowhere/at/all/x/y" });
+  });
+
+  it("has the runs list, the New run form and one run's page", () => {
+    expect(parseHash("#/runs")).toEqual({ name: "runs" });
+    expect(parseHash("#/runs/new")).toEqual({ name: "new-run" });
+    expect(parseHash(runHash("3f2a-9c"))).toEqual({ name: "run", id: "3f2a-9c" });
+    expect(parseHash("#/runs/a/b")).toEqual({ name: "not-found", path: "/runs/a/b" });
   });
 
   it("has the comparison of two runs and the sweep page", () => {

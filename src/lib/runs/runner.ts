@@ -67,6 +67,7 @@ const MAX_INFLIGHT = 32;
  */
 export class Runner {
   #listeners = new Set<(p: RunProgress) => void>();
+  #verdictListeners = new Set<(v: VerdictRecord) => void>();
   #control = new AbortController();
   #stopReason: "pause" | "cancel" | null = null;
   #generated = new Set<string>();
@@ -91,6 +92,12 @@ export class Runner {
 
   get id(): string {
     return this.run.id;
+  }
+
+  /** Called with each verdict once it is stored (the run page's live table). */
+  onVerdict(listener: (v: VerdictRecord) => void): () => void {
+    this.#verdictListeners.add(listener);
+    return () => this.#verdictListeners.delete(listener);
   }
 
   onProgress(listener: (p: RunProgress) => void): () => void {
@@ -256,6 +263,7 @@ export class Runner {
       try {
         await this.deps.store.addVerdict(record);
         this.#markJudged(sample.taskId, sample.sampleIndex);
+        for (const l of this.#verdictListeners) l(record);
         this.#emit();
       } catch (e) {
         // The sample is stored; its verdict is recomputed on resume. Stop generating meanwhile.
