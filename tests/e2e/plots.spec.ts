@@ -2,6 +2,8 @@ import { readFile } from "node:fs/promises";
 import type { Page } from "@playwright/test";
 import { expect, test } from "./fixtures.ts";
 import type { FixtureSample, PlaygroundFixtures } from "../../src/devtools.ts";
+import { builtinDataset, loadBuiltinDataset, tasksInSplit } from "../../src/lib/tasks/catalog.ts";
+import { datasetBytes } from "../support/datasets.ts";
 import type { RunSpec } from "../../src/lib/runs/types.ts";
 import type { VerdictKind } from "../../src/lib/python/types.ts";
 
@@ -101,6 +103,46 @@ test.describe("comparing two runs", () => {
     await group.getByText("Task 18").click();
     await expect(group.locator(".side-by-side")).toContainText("# A solves 18?");
     await expect(group.locator(".side-by-side")).toContainText("# B solves 18?");
+  });
+
+  test("two runs made by the replay engine from samples files, executed in the sandbox, compare as composed", async ({ page }) => {
+    test.setTimeout(240_000);
+    const def = builtinDataset("mbpp")!;
+    const tasks = tasksInSplit((await loadBuiltinDataset(def, datasetBytes(def.file))).tasks, "test").slice(0, 20);
+    // Same composition as above: 7 tasks solved by A only, 1 by B only, 8 by both, 4 by neither.
+    const wrong = (t: (typeof tasks)[number]) => `${t.reference.replace(/\r\n/g, "\n")}\n\nraise RuntimeError("wrong on purpose")\n`;
+    const file = (solves: (i: number) => boolean) =>
+      tasks.map((t, i) => JSON.stringify({ task_id: t.id, completion: solves(i) ? t.reference : wrong(t) })).join("\n") + "\n";
+    const runs: string[] = [];
+    for (const [name, text] of [
+      ["a.jsonl", file((i) => i < 7 || (i >= 8 && i < 16))],
+      ["b.jsonl", file((i) => i >= 7 && i < 16)],
+    ] as const) {
+      await page.goto("./#/engines");
+      await page.getByTestId("choice-replay").check();
+      await page.getByTestId("replay-file").setInputFiles({ name, mimeType: "application/json", buffer: Buffer.from(text) });
+      await expect(page.getByTestId("replay-summary")).toBeVisible();
+      await page.getByTestId("load").click();
+      await expect(page.getByTestId("current-engine")).toContainText(`replay:${name}`);
+      await page.getByRole("link", { name: "Runs", exact: true }).click();
+      await page.getByTestId("new-run-link").click();
+      await page.getByTestId("run-subset").fill(tasks.map((t) => t.id).join(","));
+      await page.getByTestId("run-n").fill("1");
+      await page.getByTestId("run-name").fill(`replay ${name}`);
+      await page.getByTestId("run-timeout").fill("60");
+      await page.getByTestId("start-run").click();
+      await expect(page.getByTestId("run-page")).toBeVisible({ timeout: 60_000 });
+      await expect(page.getByTestId("run-status")).toHaveText("done", { timeout: 180_000 });
+      runs.push((await page.getByTestId("run-page").getAttribute("data-run-id"))!);
+    }
+    await page.goto(`./#/compare/${runs[0]}/${runs[1]}`);
+    await expect(page.getByTestId("count-aOnly")).toHaveText("7");
+    await expect(page.getByTestId("count-bOnly")).toHaveText("1");
+    await expect(page.getByTestId("count-both")).toHaveText("8");
+    await expect(page.getByTestId("count-neither")).toHaveText("4");
+    expect(Number(await page.getByTestId("mcnemar").getAttribute("data-p"))).toBeCloseTo(18 / 256, 12);
+    // The runs differ only in the samples file they replay, which counts as the model.
+    await expect(page.getByTestId("provenance-ok")).toContainText("differ only in model");
   });
 
   test("warns when the runs differ in more than one thing", async ({ page }) => {
