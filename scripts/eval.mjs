@@ -61,6 +61,7 @@ const datasetsDir = join(root, "public", "datasets");
 const scratch = realpathSync(mkdtempSync(join(tmpdir(), "sp-eval-")));
 const keep = argv.includes("--keep-scratch");
 const childArgs = argv.filter((a) => a !== "--keep-scratch");
+console.error(`[eval] scratch folder ${scratch}${keep ? "" : " (removed afterwards)"}`);
 
 try {
   await build({

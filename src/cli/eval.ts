@@ -122,6 +122,8 @@ function assertSandboxed(): void {
   if (!permission || typeof permission.has !== "function") throw new UnsandboxedError("Node's permission model is not active (no --experimental-permission)");
   if (permission.has("child")) throw new UnsandboxedError("child processes are allowed");
   if (permission.has("fs.write", "/")) throw new UnsandboxedError("the whole file system is writable");
+  if (permission.has("fs.read", "/etc")) throw new UnsandboxedError("host files outside the project are readable");
+  if (permission.has("addon") || permission.has("wasi")) throw new UnsandboxedError("native addons or WASI are allowed");
 }
 
 const log = (msg: string) => process.stderr.write(`[eval] ${msg}\n`);

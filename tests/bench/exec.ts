@@ -319,14 +319,14 @@ function report(figs: Figures[], lightCount: number): string {
     );
   }
   lines.push("", `== Runaways: timeout ${RUNAWAY_TIMEOUT_MS} ms; time from submitting until the next program has finished, minus the timeout (median of ${RUNAWAY_REPS}, max) ==`);
-  lines.push(`${pad("path", 20)}${pad("while True: pass", 22)}${pad("target", 22)}${pad("time.sleep(60)", 22)}target`);
+  lines.push(`${pad("path", 20)}${pad("while True: pass", 27)}${pad("target", 22)}${pad("time.sleep(60)", 27)}target`);
   for (const f of figs) {
     const w = median(f.whileTrueMs);
     const s = median(f.sleepMs);
     const wMax = Math.max(...f.whileTrueMs);
     const sMax = Math.max(...f.sleepMs);
     lines.push(
-      `${pad(f.name, 20)}${pad(`+${ms(w)} (max +${ms(wMax)})`, 22)}${pad(f === base ? "—" : `≤ +50 ms (${mark(wMax <= 50)})`, 22)}${pad(`+${ms(s)} (max +${ms(sMax)})`, 22)}${f === base ? "—" : `≤ +1 s (${mark(sMax <= 1000)})`}`,
+      `${pad(f.name, 20)}${pad(`+${ms(w)} (max +${ms(wMax)})`, 27)}${pad(f === base ? "—" : `≤ +50 ms (${mark(wMax <= 50)})`, 22)}${pad(`+${ms(s)} (max +${ms(sMax)})`, 27)}${f === base ? "—" : `≤ +1 s (${mark(sMax <= 1000)})`}`,
     );
   }
   if (base) {
