@@ -41,7 +41,7 @@ describe("database schema", () => {
     expect([...v1.objectStoreNames]).toEqual(["customSets"]);
     await v1.put("customSets", { id: "custom:a", name: "a", fileName: "a.jsonl", sha256: "s", shape: "mbpp", createdAt: 1, taskCount: 0, tasks: [] });
     v1.close();
-    const v2 = await openPlaygroundDB(name);
+    const v2 = await openPlaygroundDB(name, 2);
     expect([...v2.objectStoreNames].sort()).toEqual(["customSets", "runs", "samples", "verdicts"]);
     expect((await v2.get("customSets", "custom:a"))?.name).toBe("a");
     v2.close();

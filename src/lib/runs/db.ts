@@ -2,11 +2,13 @@ import { openDB, type DBSchema, type IDBPDatabase } from "idb";
 import type { CustomShape } from "../tasks/formats.ts";
 import type { Task } from "../tasks/types.ts";
 import type { RunRecord, SampleRecord, VerdictRecord } from "./types.ts";
+import type { RepairDialog } from "../repair/dialog.ts";
+import type { PredictionRun } from "../predict/run.ts";
 
 /** Our own database; web-llm's caches use the `webllm/*` names. */
 export const DB_NAME = "synthesis-playground";
-/** v1: custom task sets. v2: runs, samples, verdicts. */
-export const DB_VERSION = 2;
+/** v1: custom task sets. v2: runs, samples, verdicts. v3: repair dialogs, execution-prediction runs. */
+export const DB_VERSION = 3;
 
 export interface CustomTaskSet {
   /** `custom:<uuid>`, the dataset id its tasks carry. */
@@ -29,6 +31,10 @@ export interface PlaygroundDB extends DBSchema {
   samples: { key: SampleKey; value: SampleRecord; indexes: { byRun: string } };
   /** Small records (no code, no output beyond caps) so a run page with 40,000 samples opens fast. */
   verdicts: { key: SampleKey; value: VerdictRecord; indexes: { byRun: string } };
+  /** Repair dialogs (issue 7), one record each, turns inside. */
+  dialogs: { key: string; value: RepairDialog; indexes: { byCreated: number } };
+  /** Execution-prediction runs (issue 7), samples inside (a few thousand small rows at most). */
+  predictions: { key: string; value: PredictionRun; indexes: { byCreated: number } };
 }
 
 export type PlaygroundDatabase = IDBPDatabase<PlaygroundDB>;
@@ -45,6 +51,10 @@ export function openPlaygroundDB(name = DB_NAME, version = DB_VERSION): Promise<
         db.createObjectStore("runs", { keyPath: "id" }).createIndex("byCreated", "createdAt");
         db.createObjectStore("samples", { keyPath: ["runId", "taskId", "sampleIndex"] }).createIndex("byRun", "runId");
         db.createObjectStore("verdicts", { keyPath: ["runId", "taskId", "sampleIndex"] }).createIndex("byRun", "runId");
+      }
+      if (oldVersion < 3 && version >= 3) {
+        db.createObjectStore("dialogs", { keyPath: "id" }).createIndex("byCreated", "createdAt");
+        db.createObjectStore("predictions", { keyPath: "id" }).createIndex("byCreated", "createdAt");
       }
     },
     blocking(_current, _next, event) {
