@@ -90,7 +90,7 @@ test.describe("comparing two runs", () => {
     // Only the temperature differs: no provenance warning.
     await expect(page.getByTestId("provenance-ok")).toContainText("differ only in temperature");
 
-    await expect(page.getByTestId("plot-compare-scatter").locator("svg").first()).toBeVisible();
+    await expect(page.getByTestId("plot-compare-scatter").locator("svg[viewBox]").first()).toBeVisible();
     expect(await readTable(page, "compare-scatter")).toEqual([
       { fracA: 0, fracB: 0, tasks: 4 },
       { fracA: 0, fracB: 1, tasks: 1 },
@@ -181,12 +181,12 @@ test.describe("sweeps of the other parameters", () => {
     const spec = { ...base, taskIds, sampling: { ...base.sampling, n: 2 } };
 
     await sweep(page, spec, "fewShotSeed", [11, 22, 33], "sweep-seed");
-    await expect(page.getByTestId("plot-sweep-seed").locator("svg").first()).toBeVisible();
+    await expect(page.getByTestId("plot-sweep-seed").locator("svg[viewBox]").first()).toBeVisible();
     const seeds = await readTable(page, "sweep-seed");
     expect(seeds.map((r) => [r.seed, r.passAt1, r.solved])).toEqual([0, 1, 2].map((j) => [[11, 22, 33][j], pass1(j), solved(j)]));
 
     await sweep(page, spec, "shots", [0, 1, 3], "sweep-shots");
-    await expect(page.getByTestId("plot-sweep-shots").locator("svg").first()).toBeVisible();
+    await expect(page.getByTestId("plot-sweep-shots").locator("svg[viewBox]").first()).toBeVisible();
     const shots = await readTable(page, "sweep-shots");
     expect(shots).toEqual([0, 1, 2].flatMap((j) => [
       { value: [0, 1, 3][j], measure: "pass@1", rate: pass1(j) },
@@ -196,8 +196,9 @@ test.describe("sweeps of the other parameters", () => {
     const models = ["SmolLM2-360M-Instruct-q4f16_1-MLC", "Qwen2.5-Coder-1.5B-Instruct-q4f16_1-MLC", "Qwen2.5-Coder-7B-Instruct-q4f16_1-MLC"];
     await sweep(page, { ...spec, engine: { kind: "webllm", modelId: models[0]!, libraries: {} } }, "model", models, "sweep-model");
     const fig3 = page.getByTestId("plot-sweep-model");
-    await expect(fig3.locator("svg").first()).toBeVisible();
-    await expect(fig3).toContainText("Parameters (billions, log scale)");
+    await expect(fig3.locator("svg[viewBox]").first()).toBeVisible();
+    await expect(fig3).toContainText("Parameters (log scale)");
+    await expect(fig3.locator("svg[viewBox]").first()).toContainText("500M");
     // Parameter counts from the model cards: 360M, 1.54B, 7.62B.
     const sizes: Record<string, number> = { [models[0]!]: 0.36, [models[1]!]: 1.54, [models[2]!]: 7.62 };
     const rows = await readTable(page, "sweep-model");
@@ -251,7 +252,7 @@ test.describe("a temperature sweep", () => {
 
     // Figure 9: pass@k for k = 1, 2, 5 (every k the paper reports up to n) at each temperature.
     const fig9 = page.getByTestId("plot-sweep-temperature");
-    await expect(fig9.locator("svg").first()).toBeVisible();
+    await expect(fig9.locator("svg[viewBox]").first()).toBeVisible();
     await expect(fig9).toContainText("Sampling temperature");
     const expected9 = temps.flatMap((t) =>
       [1, 2, 5].map((k) => ({ temperature: t, k, passAtK: passing[t]!.reduce((s, c) => s + passK(n, c, k), 0) / taskIds.length })),
@@ -266,7 +267,7 @@ test.describe("a temperature sweep", () => {
     const charts = page.getByTestId("run-charts");
     await expect(charts.getByTestId("rc-samples")).toHaveText(String(n * taskIds.length));
     for (const id of ["passk", "solve-fraction", "histogram", "verdicts", "exceptions", "shown-hidden"]) {
-      await expect(page.getByTestId(`plot-${id}`).locator("svg").first()).toBeVisible();
+      await expect(page.getByTestId(`plot-${id}`).locator("svg[viewBox]").first()).toBeVisible();
     }
 
     const passk = await readTable(page, "passk");
@@ -327,7 +328,7 @@ test.describe("a temperature sweep", () => {
     for (const s of specs) await createRun(page, s, samplesFor(passing[0.6]!));
     await page.goto("/#/sweeps/sweep-export");
     const fig = page.getByTestId("plot-histogram");
-    const svg = fig.locator("svg").first();
+    const svg = fig.locator("svg[viewBox]").first();
     await expect(svg).toBeVisible();
     // Axes and labels use the theme's foreground (App.svelte's dark --fg, #e4e6ea).
     expect(await svg.evaluate((el) => getComputedStyle(el).color)).toBe("rgb(228, 230, 234)");
@@ -373,7 +374,7 @@ test.describe("a temperature sweep", () => {
     });
     await expect(page.getByTestId("rc-samples")).toHaveText("40000");
     for (const id of ["passk", "solve-fraction", "histogram", "verdicts", "exceptions", "shown-hidden"]) {
-      await expect(page.getByTestId(`plot-${id}`).locator("svg").first()).toBeVisible();
+      await expect(page.getByTestId(`plot-${id}`).locator("svg[viewBox]").first()).toBeVisible();
     }
     // Interaction after drawing: time from a click on "Table" to the next painted frame, measured in the page.
     const clickToPaint = await page.evaluate(async () => {
