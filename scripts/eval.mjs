@@ -24,6 +24,8 @@ import { build } from "esbuild";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const argv = process.argv.slice(2);
+// Relative paths are the user's: `npm run` moves to the project folder but says where it was.
+const base = process.env.npm_lifecycle_event === "eval" && process.env.INIT_CWD ? process.env.INIT_CWD : process.cwd();
 
 // Only the paths are needed here; src/cli/eval.ts validates every option and prints the usage.
 let samples;
@@ -44,8 +46,8 @@ try {
     },
   });
   if (positionals.length === 1) {
-    samples = resolve(String(positionals[0]));
-    out = resolve(typeof values.out === "string" ? values.out : `${samples}.verdicts.jsonl`);
+    samples = resolve(base, String(positionals[0]));
+    out = resolve(base, typeof values.out === "string" ? values.out : `${samples}.verdicts.jsonl`);
   }
 } catch {
   /* the evaluator reports the problem */
@@ -96,7 +98,8 @@ const permission = [
   "--disable-warning=SecurityWarning",
 ];
 const child = spawn(process.execPath, [...permission, join(scratch, "eval.mjs"), ...childArgs], {
-  cwd: scratch,
+  // The evaluator resolves the file names it was given against the same folder as this launcher.
+  cwd: base,
   stdio: "inherit",
   env: {
     ...process.env,

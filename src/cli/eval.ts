@@ -2,7 +2,8 @@
 // scripts/eval.mjs bundles this file and runs it under Node's permission model; it refuses to run
 // any other way, because in Node a Python program can otherwise reach the host (RUNTIME_FACTS §6).
 import { availableParallelism } from "node:os";
-import { basename } from "node:path";
+import { basename, join, sep } from "node:path";
+import { pathToFileURL } from "node:url";
 import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { parseSamplesFile } from "../lib/engines/replay.ts";
@@ -145,7 +146,7 @@ export async function main(argv: string[]): Promise<number> {
   for (const [taskId, samples] of source.samples) samples.forEach((completion, sample) => jobs.push({ task: byId.get(taskId)!, sample, completion }));
   log(`${jobs.length} sample(s) for ${source.report.tasks} of ${dataset.tasks.length} task(s) of ${dataset.info.name} (sha256 ${dataset.info.sha256.slice(0, 12)}…), timeout ${args.timeoutMs} ms, ${args.workers} worker(s)`);
 
-  const pool = createBundledNodePool(new URL(workerFile), { pyodideModule: new URL("pyodide.mjs", `file://${pyodideDir}/`).href, indexURL: `${pyodideDir}/` }, { size: args.workers });
+  const pool = createBundledNodePool(new URL(workerFile), { pyodideModule: pathToFileURL(join(pyodideDir, "pyodide.mjs")).href, indexURL: `${pyodideDir}${sep}` }, { size: args.workers });
   const out = openSync(args.out, "w");
   const outcomes: SampleOutcome[] = [];
   const lines: (VerdictLine | undefined)[] = new Array<VerdictLine | undefined>(jobs.length);
@@ -167,7 +168,8 @@ export async function main(argv: string[]): Promise<number> {
         outcomes[i] = { taskId: job.task.id, kind: v.kind, shownPassed: v.shownPassed, hiddenPassed: v.hiddenPassed, hasHidden: job.task.hiddenTests.length > 0 };
         done++;
         if (v.kind === "passed") passed++;
-        // Lines go out in file order as soon as every earlier one is known, so an interrupted run keeps its work.
+        // Lines go out in job order (tasks as they first appear in the file, each task's samples in
+        // file order) as soon as every earlier one is known, so an interrupted run keeps its work.
         while (written < jobs.length && lines[written]) {
           writeSync(out, `${JSON.stringify(lines[written])}\n`);
           lines[written] = undefined;

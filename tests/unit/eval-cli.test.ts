@@ -17,15 +17,15 @@ interface CliResult {
   stderr: string;
 }
 
-function runNode(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+function runNode(args: string[], env: Record<string, string> = {}, cwd = repoRoot): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, args, { cwd: repoRoot, env: { ...process.env, ...env }, timeout: 170_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, args, { cwd, env: { ...process.env, ...env }, timeout: 170_000 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });
   });
 }
-const evalCli = (args: string[], env: Record<string, string> = {}) => runNode([join(repoRoot, "scripts", "eval.mjs"), ...args], env);
+const evalCli = (args: string[], env: Record<string, string> = {}, cwd = repoRoot) => runNode([join(repoRoot, "scripts", "eval.mjs"), ...args], env, cwd);
 
 const readVerdicts = (file: string): VerdictLine[] =>
   readFileSync(file, "utf8")
@@ -64,10 +64,10 @@ describe("refusals", () => {
     expect(missing.stderr).toContain("does not exist");
   });
 
-  it("a malformed samples file is refused with its line number", async () => {
+  it("a malformed samples file (named relative to the caller's folder) is refused with its line number", async () => {
     const file = join(dir, "bad.jsonl");
     writeFileSync(file, `{"task_id": "11", "completion": "x = 1"}\n{"task_id": "12"}\n`);
-    const r = await evalCli([file, "--dataset", "mbpp"]);
+    const r = await evalCli(["bad.jsonl", "--dataset", "mbpp"], { npm_lifecycle_event: "" }, dir);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("line 2");
     expect(existsSync(`${file}.verdicts.jsonl`)).toBe(false);
