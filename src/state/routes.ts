@@ -3,7 +3,7 @@
  *   #/tasks/<dataset>/<split>[/<taskId>][?q=<search>]
  *   #/engines      choose, load and try an engine
  *   #/gpu-check    the smallest coder model on five MBPP tasks
- *   #/compare/<runA>/<runB>   two runs task by task; #/sweeps/<id>   a sweep's figure
+ *   #/compare/<runA>/<runB>   two runs task by task; #/sweeps/<id>   a sweep's figure (#/sweeps lists them)
  *   #/runs         runs in this browser; #/runs/new the New run form; #/runs/<id> one run
  * Task ids can contain "/" (HumanEval/0), so every segment is URI-encoded.
  */
@@ -62,9 +62,10 @@ export function runHash(id: string): string {
 
 export type FigureRoute = { name: "compare"; a: string; b: string } | { name: "sweep"; id: string };
 
+/** `#/compare` and `#/compare/<runA>` open the pickers with what is known; `#/sweeps` lists the sweeps. */
 function parseFigureRoute(parts: string[]): FigureRoute | null {
-  if (parts[0] === "compare" && parts.length === 3) return { name: "compare", a: parts[1]!, b: parts[2]! };
-  if (parts[0] === "sweeps" && parts.length === 2) return { name: "sweep", id: parts[1]! };
+  if (parts[0] === "compare" && parts.length <= 3) return { name: "compare", a: parts[1] ?? "", b: parts[2] ?? "" };
+  if (parts[0] === "sweeps" && parts.length <= 2) return { name: "sweep", id: parts[1] ?? "" };
   return null;
 }
 

@@ -76,7 +76,13 @@ test.describe("comparing two runs", () => {
     const specB = { ...base, name: "warmer B", taskIds, sampling: { ...base.sampling, temperature: 0.4 } };
     const idA = await createRun(page, specA, a);
     const idB = await createRun(page, specB, b);
-    await page.goto(`/#/compare/${idA}/${idB}`);
+    // Through the pickers, from the main navigation.
+    await page.goto("/#/engines");
+    await page.getByRole("link", { name: "Compare", exact: true }).click();
+    await page.getByTestId("pick-a").selectOption(idA);
+    await expect(page).toHaveURL(new RegExp(`#/compare/${idA}$`));
+    await page.getByTestId("pick-b").selectOption(idB);
+    await expect(page).toHaveURL(new RegExp(`#/compare/${idA}/${idB}$`));
 
     await expect(page.getByTestId("count-aOnly")).toHaveText("7");
     await expect(page.getByTestId("count-bOnly")).toHaveText("1");
@@ -247,7 +253,14 @@ test.describe("a temperature sweep", () => {
     const samples = temps.map((t) => samplesFor(passing[t]!));
     for (const [i, s] of specs.entries()) await createRun(page, s, samples[i]!);
 
-    await page.goto("/#/sweeps/sweep-e2e");
+    // The sweeps list names it with its values; its link opens the sweep page.
+    await page.goto("/#/sweeps");
+    const row = page.getByTestId("sweep-list").locator("tbody tr");
+    await expect(row).toHaveCount(1);
+    await expect(row).toContainText("Sampling temperature");
+    await expect(row).toContainText("0.2, 0.6, 0.8");
+    await row.getByRole("link").click();
+    await expect(page).toHaveURL(/#\/sweeps\/sweep-e2e$/);
     await expect(page.getByTestId("sweep-runs").locator("tbody tr")).toHaveCount(3);
 
     // Figure 9: pass@k for k = 1, 2, 5 (every k the paper reports up to n) at each temperature.

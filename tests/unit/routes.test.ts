@@ -39,7 +39,9 @@ describe("hash routes", () => {
   it("has the comparison of two runs and the sweep page", () => {
     expect(parseHash(compareHash("run a", "b/2"))).toEqual({ name: "compare", a: "run a", b: "b/2" });
     expect(parseHash(sweepHash("s-1"))).toEqual({ name: "sweep", id: "s-1" });
-    expect(parseHash("#/compare/only-one")).toEqual({ name: "not-found", path: "/compare/only-one" });
-    expect(parseHash("#/sweeps")).toEqual({ name: "not-found", path: "/sweeps" });
+    expect(parseHash("#/compare")).toEqual({ name: "compare", a: "", b: "" });
+    expect(parseHash("#/compare/only-one")).toEqual({ name: "compare", a: "only-one", b: "" });
+    expect(parseHash("#/compare/a/b/c")).toEqual({ name: "not-found", path: "/compare/a/b/c" });
+    expect(parseHash("#/sweeps")).toEqual({ name: "sweep", id: "" });
   });
 });
