@@ -5,6 +5,8 @@
  *   #/gpu-check    the smallest coder model on five MBPP tasks
  *   #/compare/<runA>/<runB>   two runs task by task; #/sweeps/<id>   a sweep's figure (#/sweeps lists them)
  *   #/runs         runs in this browser; #/runs/new the New run form; #/runs/<id> one run
+ *   #/repair       repair dialogs (list, new dialog, solved-by-turn); #/repair/<id> one dialog
+ *   #/predict      execution-prediction runs; #/predict/<id> one run
  * Task ids can contain "/" (HumanEval/0), so every segment is URI-encoded.
  */
 export type Route =
@@ -13,6 +15,7 @@ export type Route =
   | { name: "gpu-check" }
   | FigureRoute
   | RunRoute
+  | ExperimentRoute
   | { name: "not-found"; path: string };
 
 export const DEFAULT_HASH = "#/tasks/mbpp/test";
@@ -35,6 +38,8 @@ export function parseHash(hash: string): Route {
   if (figure) return figure;
   const run = parseRunRoute(parts);
   if (run) return run;
+  const experiment = parseExperimentRoute(parts);
+  if (experiment) return experiment;
   return { name: "not-found", path };
 }
 
@@ -75,4 +80,23 @@ export function compareHash(a: string, b: string): string {
 
 export function sweepHash(id: string): string {
   return `#/sweeps/${encodeURIComponent(id)}`;
+}
+
+// --- The paper's other experiments: repair dialogs and execution prediction (issue 7) -----------
+
+/** `id` absent: the list and the form to start one. */
+export type ExperimentRoute = { name: "repair"; id?: string } | { name: "predict"; id?: string };
+
+function parseExperimentRoute(parts: string[]): ExperimentRoute | null {
+  const name = parts[0];
+  if ((name !== "repair" && name !== "predict") || parts.length > 2) return null;
+  return parts.length === 1 ? { name } : { name, id: parts[1]! };
+}
+
+export function repairHash(id: string): string {
+  return `#/repair/${encodeURIComponent(id)}`;
+}
+
+export function predictHash(id: string): string {
+  return `#/predict/${encodeURIComponent(id)}`;
 }

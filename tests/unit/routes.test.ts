@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { compareHash, sweepHash } from "../../src/state/routes.ts";
-import { DEFAULT_HASH, parseHash, runHash, tasksHash } from "../../src/state/routes.ts";
+import { DEFAULT_HASH, parseHash, predictHash, repairHash, runHash, tasksHash } from "../../src/state/routes.ts";
 
 describe("hash routes", () => {
   it("opens the MBPP test split when there is no hash", () => {
@@ -43,5 +43,15 @@ describe("hash routes", () => {
     expect(parseHash("#/compare/only-one")).toEqual({ name: "compare", a: "only-one", b: "" });
     expect(parseHash("#/compare/a/b/c")).toEqual({ name: "not-found", path: "/compare/a/b/c" });
     expect(parseHash("#/sweeps")).toEqual({ name: "sweep", id: "" });
+  });
+
+  it("has the repair dialogs and the execution-prediction runs, each with a list and one item's page", () => {
+    expect(parseHash("#/repair")).toEqual({ name: "repair" });
+    expect(parseHash(repairHash("d 1/2"))).toEqual({ name: "repair", id: "d 1/2" });
+    expect(repairHash("d 1/2")).toBe("#/repair/d%201%2F2");
+    expect(parseHash("#/predict")).toEqual({ name: "predict" });
+    expect(parseHash(predictHash("p-9"))).toEqual({ name: "predict", id: "p-9" });
+    expect(parseHash("#/repair/a/b")).toEqual({ name: "not-found", path: "/repair/a/b" });
+    expect(parseHash("#/predict/a/b")).toEqual({ name: "not-found", path: "/predict/a/b" });
   });
 });
