@@ -206,3 +206,16 @@ export async function startOpenAITestDouble(options: OpenAITestDoubleOptions): P
       }),
   };
 }
+
+/**
+ * A script that gives the i-th generation request the i-th answer (a string is a plain answer),
+ * and answers any request beyond the list with HTTP 500 naming the index, so a test that makes
+ * one request too many fails loudly instead of receiving a made-up completion.
+ */
+export function answersInOrder(answers: readonly (string | ScriptedAnswer)[]): (body: Record<string, unknown>, index: number) => ScriptedAnswer {
+  return (_body, index) => {
+    const a = answers[index];
+    if (a === undefined) return { text: "", status: 500, error: `the test double has no answer #${index + 1} (it was scripted with ${answers.length})` };
+    return typeof a === "string" ? { text: a } : a;
+  };
+}
