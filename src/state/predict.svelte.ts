@@ -1,6 +1,6 @@
 import { getContext, setContext } from "svelte";
 import { accuracy, runPredictions, type PredictionRun, type PredictionSpec } from "../lib/predict/run.ts";
-import { getPredictionRun, listPredictionRuns, savePredictionRun } from "../lib/predict/store.ts";
+import { deletePredictionRun, getPredictionRun, listPredictionRuns, savePredictionRun } from "../lib/predict/store.ts";
 import { errorMessage, NoEngineError, type ExperimentDeps } from "./repair.svelte.ts";
 
 /**
@@ -158,6 +158,23 @@ export class PredictState {
 
   stop(): void {
     this.#ctl?.abort();
+  }
+
+  /** Deletes a run from this browser; one working in this page must be stopped first. */
+  async delete(id: string): Promise<void> {
+    this.#error = null;
+    if (this.liveId === id) {
+      this.#error = "This run is working; stop it before deleting it.";
+      return;
+    }
+    try {
+      await deletePredictionRun(await this.deps.db(), id);
+      if (this.#live?.id === id) this.#live = null;
+      if (this.#run?.id === id) this.#run = null;
+    } catch (e) {
+      this.#error = `The run could not be deleted: ${errorMessage(e)}`;
+    }
+    await this.refresh();
   }
 }
 

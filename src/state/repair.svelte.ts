@@ -1,6 +1,6 @@
 import { getContext, setContext } from "svelte";
 import { continueDialog, DEFAULT_MAX_TURNS, newDialog, type FeedbackMode, type RepairDialog, type RepairSettings } from "../lib/repair/dialog.ts";
-import { getDialog, listDialogs, saveDialog } from "../lib/repair/store.ts";
+import { deleteDialog, getDialog, listDialogs, saveDialog } from "../lib/repair/store.ts";
 import type { PythonPool } from "../lib/python/pool.ts";
 import type { PlaygroundDatabase } from "../lib/runs/db.ts";
 import type { Dataset } from "../lib/tasks/types.ts";
@@ -173,6 +173,23 @@ export class RepairState {
 
   stop(): void {
     this.#ctl?.abort();
+  }
+
+  /** Deletes a dialog from this browser; one waiting for the model must be stopped first. */
+  async delete(id: string): Promise<void> {
+    this.#error = null;
+    if (this.#workingId === id) {
+      this.#error = "This dialog is waiting for the model; stop it before deleting it.";
+      return;
+    }
+    try {
+      await deleteDialog(await this.deps.db(), id);
+      if (this.#live?.id === id) this.#live = null;
+      if (this.#dialog?.id === id) this.#dialog = null;
+    } catch (e) {
+      this.#error = `The dialog could not be deleted: ${errorMessage(e)}`;
+    }
+    await this.refresh();
   }
 }
 

@@ -140,6 +140,15 @@ test.describe("repair dialog", () => {
     await page.getByRole("link", { name: "All dialogs" }).click();
     expect(await curve(page, "auto")).toEqual(["1", "0 %", "100 %", "100 %", "100 %", "100 %"]);
     expect(await curve(page, "human")).toEqual(["0", "–", "–", "–", "–", "–"]);
+
+    // Deleting a dialog takes it out of the list and out of Figure 14, for good.
+    page.once("dialog", (d) => void d.accept());
+    await page.getByTestId("delete-dialog").click();
+    await expect(page.getByTestId("dialog-row")).toHaveCount(0);
+    expect(await curve(page, "auto")).toEqual(["0", "–", "–", "–", "–", "–"]);
+    await page.reload();
+    await expect(page.getByRole("heading", { name: "Repair dialog" })).toBeVisible();
+    await expect(page.getByTestId("dialog-row")).toHaveCount(0);
   });
 });
 
@@ -215,7 +224,13 @@ test.describe("execution prediction", () => {
     await expect(row("accuracy-overall")).toHaveText(["14", "18", "77.8 %"]);
     await page.getByRole("link", { name: "All prediction runs" }).click();
     await expect(page.getByTestId("predict-row")).toHaveAttribute("data-status", "done");
-    await expect(page.getByTestId("predict-row").locator("td")).toHaveText([/.+/, MODEL, "2", "done", "77.8 %", "66.7 %", "83.3 %", "83.3 %"]);
+    await expect(page.getByTestId("predict-row").locator("td")).toHaveText([/.+/, MODEL, "2", "done", "77.8 %", "66.7 %", "83.3 %", "83.3 %", "Delete"]);
+    page.once("dialog", (d) => void d.accept());
+    await page.getByTestId("delete-prediction").click();
+    await expect(page.getByTestId("predict-row")).toHaveCount(0);
+    await page.reload();
+    await expect(page.getByRole("heading", { name: "Execution prediction" })).toBeVisible();
+    await expect(page.getByTestId("predict-row")).toHaveCount(0);
   });
 });
 
