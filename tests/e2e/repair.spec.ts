@@ -150,6 +150,30 @@ test.describe("repair dialog", () => {
     await expect(page.getByRole("heading", { name: "Repair dialog" })).toBeVisible();
     await expect(page.getByTestId("dialog-row")).toHaveCount(0);
   });
+
+  test("Stop cancels the model's request; the dialog is saved as stopped and Continue asks again", async ({ page }) => {
+    // The first answer would come only after a minute: Stop must end the wait, not the server.
+    server = await startOpenAITestDouble({ cors: true, models: [MODEL], script: answersInOrder([{ text: KEEPS_ALL, delayMs: 60_000 }, FIRST_AND_LAST]) });
+    await loadTestDouble(page, server);
+    const id = await startDialog(page, "human");
+    await expect(page.getByTestId("repair-busy")).toBeVisible();
+    await page.getByTestId("repair-stop").click();
+    await expect(page.getByTestId("dialog-status")).toHaveAttribute("data-status", "stopped");
+    await expect(page.getByTestId("turn")).toHaveCount(0);
+    await expect(page.getByTestId("repair-busy")).toHaveCount(0);
+
+    await page.getByRole("link", { name: "All dialogs" }).click();
+    await expect(page.getByTestId("dialog-row")).toHaveAttribute("data-status", "stopped");
+    await page.getByTestId("dialog-row").getByRole("link").click();
+    await expect(page).toHaveURL(new RegExp(`#/repair/${id}$`));
+    await page.getByTestId("repair-continue").click();
+    await expect(page.getByTestId("dialog-status")).toHaveText("solved at turn 1", { timeout: 90_000 });
+    await expect(page.getByTestId("turn")).toHaveAttribute("data-verdict", "passed");
+    expect(server.generationBodies()).toHaveLength(2);
+
+    await page.reload();
+    await expect(page.getByTestId("dialog-status")).toHaveText("solved at turn 1");
+  });
 });
 
 /**
