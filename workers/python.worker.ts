@@ -9,7 +9,8 @@ import { lockDownBrowserWorker } from "../src/lib/python/lockdown.ts";
 import { createSandboxWorker } from "../src/lib/python/worker-core.ts";
 
 // public/pyodide/ sits one level above both the built worker (assets/) and its source (workers/).
-const indexURL = new URL("../pyodide/", import.meta.url).href;
+// Resolved at run time on purpose (the files are copied by set-up, not bundled), hence @vite-ignore.
+const indexURL = new URL(/* @vite-ignore */ "../pyodide/", import.meta.url).href;
 
 // A program that overflows the stack makes Pyodide report a fatal error on the console; the
 // pool already replaces the worker and the verdict says so, so that report is only a diagnostic.

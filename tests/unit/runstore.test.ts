@@ -95,4 +95,28 @@ describe("RunStore", () => {
     expect(await store.samples(b.id)).toHaveLength(1);
     expect(await store.verdicts(b.id)).toHaveLength(1);
   });
+
+  it("reads a run larger than one read page whole, in key order, and nothing of runs whose ids share its prefix", async () => {
+    const store = new RunStore(await openPlaygroundDB(freshName()));
+    const ids = ["r", "r2", "q"];
+    const counts = { r: 4_500, r2: 7, q: 3 } as Record<string, number>;
+    for (const id of ids) {
+      const run = { id, spec, status: "done", createdAt: 1, updatedAt: 1, samplesDone: 0, verdictsDone: 0 } as unknown as Parameters<RunStore["putWholeRun"]>[0];
+      const n = counts[id]!;
+      const taskIds = Array.from({ length: n }, (_, i) => String(i % 97));
+      const idx = Array.from({ length: n }, (_, i) => Math.floor(i / 97));
+      await store.putWholeRun(run, taskIds.map((t, i) => sample(id, t, idx[i]!)), taskIds.map((t, i) => verdict(id, t, idx[i]!)));
+    }
+    const vs = await store.verdicts("r");
+    expect(vs).toHaveLength(4_500);
+    expect(vs.every((v) => v.runId === "r")).toBe(true);
+    expect(new Set(vs.map((v) => `${v.taskId}/${v.sampleIndex}`)).size).toBe(4_500);
+    // Key order: task id (as a string), then sample index.
+    const keys = vs.map((v) => [v.taskId, v.sampleIndex] as const);
+    const sorted = [...keys].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : x[1] - y[1]));
+    expect(keys).toEqual(sorted);
+    expect(await store.samples("r")).toHaveLength(4_500);
+    expect(await store.samples("r2")).toHaveLength(7);
+    expect(await store.verdicts("q")).toHaveLength(3);
+  });
 });

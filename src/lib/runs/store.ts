@@ -9,6 +9,9 @@ export interface RunStoreOptions {
   beforeWrite?: (store: "runs" | "samples" | "verdicts") => void;
 }
 
+/** Records per read when a whole run is loaded (see #allOfRun). */
+const READ_PAGE = 2000;
+
 const keyOf = (r: { runId: string; taskId: string; sampleIndex: number }): SampleKey => [r.runId, r.taskId, r.sampleIndex];
 
 /** Runs, samples and verdicts in IndexedDB. Every write is its own transaction, done when it resolves. */
@@ -95,11 +98,31 @@ export class RunStore {
   }
 
   samples(runId: string): Promise<SampleRecord[]> {
-    return this.db.getAllFromIndex("samples", "byRun", runId);
+    return this.#allOfRun("samples", runId);
   }
 
   verdicts(runId: string): Promise<VerdictRecord[]> {
-    return this.db.getAllFromIndex("verdicts", "byRun", runId);
+    return this.#allOfRun("verdicts", runId);
+  }
+
+  /**
+   * A run's records in key order, read a page at a time. One getAll of 40,000 verdicts is
+   * deserialised by the browser in a single main-thread task of most of a second; pages of
+   * READ_PAGE records each arrive in their own task, so the page keeps answering input while a
+   * big run loads. Keys are [runId, taskId, sampleIndex]; arrays sort after every string and
+   * number, so [runId, []] bounds a run's keys from above.
+   */
+  async #allOfRun<S extends "samples" | "verdicts">(store: S, runId: string): Promise<S extends "samples" ? SampleRecord[] : VerdictRecord[]> {
+    const upper: IDBValidKey = [runId, []];
+    const out: (SampleRecord | VerdictRecord)[] = [];
+    let range = IDBKeyRange.bound([runId], upper);
+    for (;;) {
+      const page = await this.db.getAll(store, range, READ_PAGE);
+      out.push(...page);
+      if (page.length < READ_PAGE) break;
+      range = IDBKeyRange.bound(keyOf(page[page.length - 1]!), upper, true, false);
+    }
+    return out as S extends "samples" ? SampleRecord[] : VerdictRecord[];
   }
 
   sample(key: SampleKey): Promise<SampleRecord | undefined> {
