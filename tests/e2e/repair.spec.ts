@@ -273,13 +273,14 @@ test.describe("MathQA-Python run", () => {
     await page.getByTestId("new-run-link").click();
     await page.getByTestId("run-dataset").selectOption("mathqa-python");
     await expect(page.getByTestId("run-split")).toHaveValue("test");
-    // The form does not offer the paper's MathQA template yet (the mathqa-python dataset gets the
-    // MBPP prompt, which refuses these tasks); a zero-shot custom template of the problem comment
-    // asks the same question, and the replayed answer does not depend on the prompt.
-    await page.getByTestId("run-template").selectOption("custom");
-    await page.getByTestId("run-shots").fill("0");
-    await page.getByTestId("run-custom-template").fill("{text}\n");
-    await expect(page.getByTestId("prompt-preview")).toContainText("# a shopkeeper sold an article offering a discount of 5 %");
+    // The dataset brings the paper's MathQA prompt: solved problems (comment, program ending in
+    // `answer = …`) before the asked problem's comment; no tests are shown.
+    await expect(page.getByTestId("run-template")).toHaveValue("mathqa");
+    await expect(page.getByTestId("run-tests-shown")).toHaveCount(0);
+    const preview = page.getByTestId("prompt-preview");
+    await expect(preview).toContainText("# a shopkeeper sold an article offering a discount of 5 %");
+    await expect(preview).toContainText("answer = ");
+    expect((await preview.textContent())?.match(/answer = /g)?.length).toBe(3);
     await page.getByTestId("run-name").fill("mathqa gold replay");
     await page.getByTestId("start-run").click();
     await expect(page.getByTestId("run-page")).toBeVisible({ timeout: 60_000 });
