@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { openDB } from "idb";
 import { openPlaygroundDB, StorageFullError } from "../../src/lib/runs/db.ts";
 import { RunStore } from "../../src/lib/runs/store.ts";
-import type { RunSpec, SampleRecord, VerdictRecord } from "../../src/lib/runs/types.ts";
+import { verdictOutcome, type RunSpec, type SampleRecord, type VerdictRecord } from "../../src/lib/runs/types.ts";
 
 let dbCounter = 0;
 const freshName = () => `test-db-${++dbCounter}-${Math.random()}`;
@@ -118,5 +118,57 @@ describe("RunStore", () => {
     expect(await store.samples("r")).toHaveLength(4_500);
     expect(await store.samples("r2")).toHaveLength(7);
     expect(await store.verdicts("q")).toHaveLength(3);
+  });
+
+  it("keeps a digest of verdict outcomes that equals the verdicts, through appends, a replaced verdict, an import and a delete", async () => {
+    const store = new RunStore(await openPlaygroundDB(freshName()));
+    const run = await store.createRun(spec);
+    // 2,500 verdicts arriving out of key order span three digest chunks.
+    const order = Array.from({ length: 2_500 }, (_, i) => ({ t: String((i * 37) % 50), i: Math.floor(i / 50) }));
+    for (const { t, i } of order) await store.addVerdict({ ...verdict(run.id, t, i), kind: i % 3 ? "failed" : "passed" });
+    expect((await store.db.getAll("outcomes")).length).toBe(3);
+    const expected = async () => (await store.verdicts(run.id)).map(verdictOutcome);
+    expect(await store.outcomes(run.id)).toEqual(await expected());
+    // A recomputed verdict replaces its outcome, not adds one.
+    await store.addVerdict({ ...verdict(run.id, "7", 3), kind: "error", error: { type: "IndexError", message: "m", line: 1, traceback: "tb" } });
+    const after = await store.outcomes(run.id);
+    expect(after).toHaveLength(2_500);
+    expect(after.find((o) => o.taskId === "7" && o.sampleIndex === 3)).toEqual({ taskId: "7", sampleIndex: 3, kind: "error", shownPassed: true, hiddenPassed: true, hasHidden: false, error: { type: "IndexError" } });
+    expect(after).toEqual(await expected());
+    await store.deleteRun(run.id);
+    expect(await store.db.getAll("outcomes")).toEqual([]);
+    // An import writes its digest in the same transaction.
+    const imported = { id: "imp", spec, status: "done", createdAt: 1, updatedAt: 1, samplesDone: 2, verdictsDone: 2 } as const;
+    await store.putWholeRun(imported, [sample("imp", "12", 0), sample("imp", "11", 0)], [verdict("imp", "12", 0), { ...verdict("imp", "11", 0), kind: "failed" }]);
+    expect((await store.db.getAll("outcomes")).flatMap((c) => c.rows.map((r) => r.kind))).toEqual(["passed", "failed"]);
+    expect((await store.outcomes("imp")).map((r) => r.taskId)).toEqual(["11", "12"]);
+  });
+
+  it("rebuilds the digest from the verdicts when it is behind (a run written around it, as before schema v4)", async () => {
+    const store = new RunStore(await openPlaygroundDB(freshName()));
+    const run = await store.createRun(spec);
+    await store.addVerdict(verdict(run.id, "11", 0));
+    // Written straight into the stores, as the v3 code (or an old import) did.
+    await store.db.put("verdicts", { ...verdict(run.id, "12", 0), kind: "timeout" });
+    await store.db.put("runs", { ...(await store.getRun(run.id))!, verdictsDone: 2 });
+    const rows = await store.outcomes(run.id);
+    expect(rows.map((r) => [r.taskId, r.kind])).toEqual([["11", "passed"], ["12", "timeout"]]);
+    // ...and saved, so the next read is served by the digest.
+    expect((await store.db.getAll("outcomes")).flatMap((c) => c.rows)).toHaveLength(2);
+  });
+});
+
+describe("schema v4", () => {
+  it("upgrades a v3 database: the outcomes store appears, runs and their verdicts are kept and digested on first read", async () => {
+    const name = freshName();
+    const v3 = await openPlaygroundDB(name, 3);
+    await v3.put("runs", { id: "old", spec, status: "done", createdAt: 1, updatedAt: 1, samplesDone: 1, verdictsDone: 1 });
+    await v3.put("verdicts", verdict("old", "11", 0));
+    v3.close();
+    const v4 = await openPlaygroundDB(name, 4);
+    expect([...v4.objectStoreNames]).toContain("outcomes");
+    const store = new RunStore(v4);
+    expect(await store.outcomes("old")).toEqual([verdictOutcome(verdict("old", "11", 0))]);
+    v4.close();
   });
 });

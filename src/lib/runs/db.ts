@@ -1,14 +1,17 @@
 import { openDB, type DBSchema, type IDBPDatabase } from "idb";
 import type { CustomShape } from "../tasks/formats.ts";
 import type { Task } from "../tasks/types.ts";
-import type { RunRecord, SampleRecord, VerdictRecord } from "./types.ts";
+import type { OutcomeChunk, RunRecord, SampleRecord, VerdictRecord } from "./types.ts";
 import type { RepairDialog } from "../repair/dialog.ts";
 import type { PredictionRun } from "../predict/run.ts";
 
 /** Our own database; web-llm's caches use the `webllm/*` names. */
 export const DB_NAME = "synthesis-playground";
-/** v1: custom task sets. v2: runs, samples, verdicts. v3: repair dialogs, execution-prediction runs. */
-export const DB_VERSION = 3;
+/**
+ * v1: custom task sets. v2: runs, samples, verdicts. v3: repair dialogs, execution-prediction runs.
+ * v4: verdict outcomes per run (a digest of the verdicts, rebuilt from them whenever it is behind).
+ */
+export const DB_VERSION = 4;
 
 export interface CustomTaskSet {
   /** `custom:<uuid>`, the dataset id its tasks carry. */
@@ -31,6 +34,11 @@ export interface PlaygroundDB extends DBSchema {
   samples: { key: SampleKey; value: SampleRecord; indexes: { byRun: string } };
   /** Small records (no code, no output beyond caps) so a run page with 40,000 samples opens fast. */
   verdicts: { key: SampleKey; value: VerdictRecord; indexes: { byRun: string } };
+  /**
+   * Each run's verdict outcomes in chunks, key [runId, chunk]. Reading 40,000 whole verdicts takes
+   * IndexedDB seconds; the run page, sweeps and comparisons read these instead.
+   */
+  outcomes: { key: [string, number]; value: OutcomeChunk };
   /** Repair dialogs (issue 7), one record each, turns inside. */
   dialogs: { key: string; value: RepairDialog; indexes: { byCreated: number } };
   /** Execution-prediction runs (issue 7), samples inside (a few thousand small rows at most). */
@@ -56,6 +64,8 @@ export function openPlaygroundDB(name = DB_NAME, version = DB_VERSION): Promise<
         db.createObjectStore("dialogs", { keyPath: "id" }).createIndex("byCreated", "createdAt");
         db.createObjectStore("predictions", { keyPath: "id" }).createIndex("byCreated", "createdAt");
       }
+      // Left empty: RunStore.outcomes() builds a run's digest from its verdicts on first read.
+      if (oldVersion < 4 && version >= 4) db.createObjectStore("outcomes", { keyPath: ["runId", "chunk"] });
     },
     blocking(_current, _next, event) {
       // Another tab needs a newer schema: step aside so its upgrade can run.

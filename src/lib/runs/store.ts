@@ -1,5 +1,5 @@
 import { isQuotaError, StorageFullError, type PlaygroundDatabase, type SampleKey } from "./db.ts";
-import type { RunRecord, RunSpec, RunStatus, SampleRecord, VerdictRecord } from "./types.ts";
+import { OUTCOME_CHUNK, verdictOutcome, type OutcomeChunk, type RunRecord, type RunSpec, type RunStatus, type SampleRecord, type VerdictOutcome, type VerdictRecord } from "./types.ts";
 
 export interface RunStoreOptions {
   /**
@@ -11,6 +11,17 @@ export interface RunStoreOptions {
 
 /** Records per read when a whole run is loaded (see #allOfRun). */
 const READ_PAGE = 2000;
+
+/** Every key of one run in the stores keyed [runId, …]: arrays sort after strings and numbers. */
+const runRange = (runId: string) => IDBKeyRange.bound([runId], [runId, []]);
+
+const byKey = (a: VerdictOutcome, b: VerdictOutcome) => (a.taskId < b.taskId ? -1 : a.taskId > b.taskId ? 1 : a.sampleIndex - b.sampleIndex);
+
+function outcomeChunks(runId: string, rows: readonly VerdictOutcome[]): OutcomeChunk[] {
+  const chunks: OutcomeChunk[] = [];
+  for (let i = 0; i < rows.length; i += OUTCOME_CHUNK) chunks.push({ runId, chunk: i / OUTCOME_CHUNK, rows: rows.slice(i, i + OUTCOME_CHUNK) });
+  return chunks;
+}
 
 const keyOf = (r: { runId: string; taskId: string; sampleIndex: number }): SampleKey => [r.runId, r.taskId, r.sampleIndex];
 
@@ -86,13 +97,33 @@ export class RunStore {
 
   async addVerdict(v: VerdictRecord): Promise<void> {
     await this.#write("verdicts", `the verdict of sample ${v.sampleIndex + 1} of task ${v.taskId} was not saved`, async () => {
-      const tx = this.db.transaction(["verdicts", "runs"], "readwrite");
+      const tx = this.db.transaction(["verdicts", "runs", "outcomes"], "readwrite");
       tx.done.catch(() => undefined);
       // A verdict recomputed after a resume replaces the old one and is not counted twice.
       const existed = (await tx.objectStore("verdicts").count(keyOf(v))) > 0;
       await tx.objectStore("verdicts").put(v);
       const run = await tx.objectStore("runs").get(v.runId);
-      if (run) await tx.objectStore("runs").put({ ...run, verdictsDone: run.verdictsDone + (existed ? 0 : 1), updatedAt: Date.now() });
+      if (run) {
+        await tx.objectStore("runs").put({ ...run, verdictsDone: run.verdictsDone + (existed ? 0 : 1), updatedAt: Date.now() });
+        // The digest follows in the same transaction: appended to the last chunk, or replaced in place.
+        const outcomes = tx.objectStore("outcomes");
+        const row = verdictOutcome(v);
+        if (!existed) {
+          const key: [string, number] = [v.runId, Math.floor(run.verdictsDone / OUTCOME_CHUNK)];
+          const chunk = (await outcomes.get(key)) ?? { runId: v.runId, chunk: key[1], rows: [] };
+          chunk.rows.push(row);
+          await outcomes.put(chunk);
+        } else {
+          for (const chunk of await outcomes.getAll(runRange(v.runId))) {
+            const i = chunk.rows.findIndex((r) => r.taskId === v.taskId && r.sampleIndex === v.sampleIndex);
+            if (i >= 0) {
+              chunk.rows[i] = row;
+              await outcomes.put(chunk);
+              break;
+            }
+          }
+        }
+      }
       await tx.done;
     });
   }
@@ -106,6 +137,31 @@ export class RunStore {
   }
 
   /**
+   * A run's verdict outcomes in key order (task id, then sample), from the digest the writes keep
+   * (a few records instead of tens of thousands). When the digest is behind the run's count — a
+   * database from before v4, a run written by other means — it is rebuilt from the verdicts.
+   */
+  async outcomes(runId: string): Promise<VerdictOutcome[]> {
+    const [run, chunks] = await Promise.all([this.db.get("runs", runId), this.db.getAll("outcomes", runRange(runId))]);
+    let rows = chunks.flatMap((c) => c.rows);
+    if (!run || rows.length !== run.verdictsDone) {
+      rows = (await this.verdicts(runId)).map(verdictOutcome);
+      if (run) await this.#putOutcomes(runId, rows).catch(() => undefined); // a digest that cannot be saved is rebuilt next time
+      return rows;
+    }
+    return rows.sort(byKey);
+  }
+
+  async #putOutcomes(runId: string, rows: readonly VerdictOutcome[]): Promise<void> {
+    const tx = this.db.transaction("outcomes", "readwrite");
+    tx.done.catch(() => undefined);
+    const store = tx.objectStore("outcomes");
+    await store.delete(runRange(runId));
+    await Promise.all(outcomeChunks(runId, rows).map((c) => store.put(c)));
+    await tx.done;
+  }
+
+  /**
    * A run's records in key order, read a page at a time. One getAll of 40,000 verdicts is
    * deserialised by the browser in a single main-thread task of most of a second; pages of
    * READ_PAGE records each arrive in their own task, so the page keeps answering input while a
@@ -115,7 +171,7 @@ export class RunStore {
   async #allOfRun<S extends "samples" | "verdicts">(store: S, runId: string): Promise<S extends "samples" ? SampleRecord[] : VerdictRecord[]> {
     const upper: IDBValidKey = [runId, []];
     const out: (SampleRecord | VerdictRecord)[] = [];
-    let range = IDBKeyRange.bound([runId], upper);
+    let range = runRange(runId);
     for (;;) {
       const page = await this.db.getAll(store, range, READ_PAGE);
       out.push(...page);
@@ -141,7 +197,7 @@ export class RunStore {
     await this.#write("runs", `the run "${run.spec.name}" was not imported`, async () => {
       this.options.beforeWrite?.("samples");
       this.options.beforeWrite?.("verdicts");
-      const tx = this.db.transaction(["runs", "samples", "verdicts"], "readwrite");
+      const tx = this.db.transaction(["runs", "samples", "verdicts", "outcomes"], "readwrite");
       tx.done.catch(() => undefined);
       const s = tx.objectStore("samples");
       const v = tx.objectStore("verdicts");
@@ -149,14 +205,21 @@ export class RunStore {
       const writes: Promise<unknown>[] = [tx.objectStore("runs").add(run)];
       for (const r of samples) writes.push(s.add(r));
       for (const r of verdicts) writes.push(v.add(r));
+      for (const c of outcomeChunks(run.id, verdicts.map(verdictOutcome))) writes.push(tx.objectStore("outcomes").put(c));
       await Promise.all(writes);
       await tx.done;
     });
   }
 
   async deleteRun(id: string): Promise<void> {
-    const tx = this.db.transaction(["runs", "samples", "verdicts"], "readwrite");
-    const range = IDBKeyRange.bound([id], [id, []]);
-    await Promise.all([tx.objectStore("runs").delete(id), tx.objectStore("samples").delete(range), tx.objectStore("verdicts").delete(range), tx.done]);
+    const tx = this.db.transaction(["runs", "samples", "verdicts", "outcomes"], "readwrite");
+    const range = runRange(id);
+    await Promise.all([
+      tx.objectStore("runs").delete(id),
+      tx.objectStore("samples").delete(range),
+      tx.objectStore("verdicts").delete(range),
+      tx.objectStore("outcomes").delete(range),
+      tx.done,
+    ]);
   }
 }
