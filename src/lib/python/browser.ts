@@ -1,6 +1,6 @@
 import * as Comlink from "comlink";
 import type { SandboxWorkerApi } from "./worker-core.ts";
-import { PythonPool, type PoolOptions, type WorkerHandle } from "./pool.ts";
+import { DeathNotice, PythonPool, type PoolOptions, type WorkerHandle } from "./pool.ts";
 
 /** A sandbox worker in the browser; the interrupt byte needs cross-origin isolation. */
 function spawnBrowserWorker(): WorkerHandle {
@@ -9,19 +9,13 @@ function spawnBrowserWorker(): WorkerHandle {
   worker.postMessage({ port: channel.port2 }, [channel.port2]);
   const api = Comlink.wrap<SandboxWorkerApi>(channel.port1);
   const interruptBuffer = typeof SharedArrayBuffer !== "undefined" && globalThis.crossOriginIsolated ? new Uint8Array(new SharedArrayBuffer(1)) : undefined;
-  const deathListeners: ((reason: string) => void)[] = [];
-  let dead = false;
+  const death = new DeathNotice();
   let terminated = false;
-  const die = (reason: string) => {
-    if (dead) return;
-    dead = true;
-    for (const l of deathListeners) l(reason);
-  };
   worker.addEventListener("error", (e) => {
     e.preventDefault();
-    die(e.message || "the worker raised an uncaught error");
+    death.die(e.message || "the worker raised an uncaught error");
   });
-  worker.addEventListener("messageerror", () => die("a message from the worker could not be read"));
+  worker.addEventListener("messageerror", () => death.die("a message from the worker could not be read"));
   return {
     api: {
       init: (opts) => api.init(opts),
@@ -35,14 +29,13 @@ function spawnBrowserWorker(): WorkerHandle {
     },
     terminate() {
       if (terminated) return;
-      terminated = dead = true;
+      terminated = true;
+      death.silence();
       api[Comlink.releaseProxy]();
       channel.port1.close();
       worker.terminate();
     },
-    onDeath(cb) {
-      deathListeners.push(cb);
-    },
+    onDeath: (cb) => death.listen(cb),
   };
 }
 

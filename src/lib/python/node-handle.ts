@@ -2,7 +2,7 @@ import type { Worker } from "node:worker_threads";
 import * as Comlink from "comlink";
 import nodeEndpoint from "comlink/dist/esm/node-adapter.mjs";
 import type { SandboxWorkerApi } from "./worker-core.ts";
-import type { WorkerHandle } from "./pool.ts";
+import { DeathNotice, type WorkerHandle } from "./pool.ts";
 
 /**
  * Worker-thread options every Node sandbox worker gets: Pyodide's own stack needs room (deep,
@@ -21,16 +21,10 @@ export function nodeWorkerHandle(worker: Worker): WorkerHandle {
   worker.stderr.resume();
   const api = Comlink.wrap<SandboxWorkerApi>(nodeEndpoint(worker));
   const interruptBuffer = new Uint8Array(new SharedArrayBuffer(1));
-  const deathListeners: ((reason: string) => void)[] = [];
-  let dead = false;
+  const death = new DeathNotice();
   let terminated = false;
-  const die = (reason: string) => {
-    if (dead) return;
-    dead = true;
-    for (const l of deathListeners) l(reason);
-  };
-  worker.on("error", (e) => die(e.message));
-  worker.on("exit", (code) => die(`the worker thread exited (code ${code})`));
+  worker.on("error", (e) => death.die(e.message));
+  worker.on("exit", (code) => death.die(`the worker thread exited (code ${code})`));
   return {
     api: { init: (opts) => api.init(opts), run: (program) => api.run(program) },
     interruptBuffer,
@@ -40,11 +34,10 @@ export function nodeWorkerHandle(worker: Worker): WorkerHandle {
     },
     terminate() {
       if (terminated) return;
-      terminated = dead = true;
+      terminated = true;
+      death.silence();
       void worker.terminate();
     },
-    onDeath(cb) {
-      deathListeners.push(cb);
-    },
+    onDeath: (cb) => death.listen(cb),
   };
 }

@@ -26,6 +26,26 @@ export interface WorkerHandle {
 
 export type SpawnWorker = () => WorkerHandle;
 
+/**
+ * A handle's death reporting: `die` tells the listeners once; after `silence` (the pool
+ * terminated the worker itself) the error and exit events that follow are not a death.
+ */
+export class DeathNotice {
+  #listeners: ((reason: string) => void)[] = [];
+  #over = false;
+  die(reason: string): void {
+    if (this.#over) return;
+    this.#over = true;
+    for (const l of this.#listeners) l(reason);
+  }
+  silence(): void {
+    this.#over = true;
+  }
+  listen(cb: (reason: string) => void): void {
+    this.#listeners.push(cb);
+  }
+}
+
 export interface PoolOptions {
   /** Workers running programs at once (default: cores − 1, at least 1). */
   size: number;
