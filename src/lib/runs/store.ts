@@ -138,7 +138,7 @@ export class RunStore {
 
   /**
    * A run's verdict outcomes in key order (task id, then sample), from the digest the writes keep
-   * (a few records instead of tens of thousands). When the digest is behind the run's count — a
+   * (a few hundred records instead of tens of thousands). When the digest is behind the run's count — a
    * database from before v4, a run written by other means — it is rebuilt from the verdicts.
    */
   async outcomes(runId: string): Promise<VerdictOutcome[]> {
@@ -169,14 +169,13 @@ export class RunStore {
    * number, so [runId, []] bounds a run's keys from above.
    */
   async #allOfRun<S extends "samples" | "verdicts">(store: S, runId: string): Promise<S extends "samples" ? SampleRecord[] : VerdictRecord[]> {
-    const upper: IDBValidKey = [runId, []];
     const out: (SampleRecord | VerdictRecord)[] = [];
     let range = runRange(runId);
     for (;;) {
       const page = await this.db.getAll(store, range, READ_PAGE);
       out.push(...page);
       if (page.length < READ_PAGE) break;
-      range = IDBKeyRange.bound(keyOf(page[page.length - 1]!), upper, true, false);
+      range = IDBKeyRange.bound(keyOf(page[page.length - 1]!), range.upper, true, false);
     }
     return out as S extends "samples" ? SampleRecord[] : VerdictRecord[];
   }

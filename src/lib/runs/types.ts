@@ -87,28 +87,24 @@ export interface VerdictRecord {
  * What the run page, its charts, sweeps and comparisons need of a verdict: the outcome, without
  * tests, output or traceback (the sample drill-down reads the whole verdict by its key).
  */
-export interface VerdictOutcome {
-  taskId: string;
-  sampleIndex: number;
-  kind: VerdictKind;
-  shownPassed: boolean;
-  hiddenPassed: boolean;
-  hasHidden: boolean;
-  error?: { type: string };
-  resource?: "memory" | "recursion" | "output";
-}
+export type VerdictOutcome = Pick<VerdictRecord, "taskId" | "sampleIndex" | "kind" | "shownPassed" | "hiddenPassed" | "hasHidden" | "resource"> & {
+  error?: Pick<PyErrorInfo, "type">;
+};
 
-export function verdictOutcome(v: VerdictRecord | VerdictOutcome): VerdictOutcome {
+export function verdictOutcome(v: VerdictRecord): VerdictOutcome {
   const o: VerdictOutcome = { taskId: v.taskId, sampleIndex: v.sampleIndex, kind: v.kind, shownPassed: v.shownPassed, hiddenPassed: v.hiddenPassed, hasHidden: v.hasHidden };
   if (v.error) o.error = { type: v.error.type };
   if (v.resource) o.resource = v.resource;
   return o;
 }
 
-/** Outcomes of one run in arrival order, OUTCOME_CHUNK to a record (the `outcomes` store). */
+/**
+ * Outcomes of one run in arrival order, OUTCOME_CHUNK to a record (the `outcomes` store). Each new
+ * verdict rewrites its chunk, so chunks are small; a whole run is still read with one getAll.
+ */
 export interface OutcomeChunk {
   runId: string;
   chunk: number;
   rows: VerdictOutcome[];
 }
-export const OUTCOME_CHUNK = 1000;
+export const OUTCOME_CHUNK = 250;
