@@ -138,7 +138,7 @@ export class RunStore {
 
   /**
    * A run's verdict outcomes in key order (task id, then sample), from the digest the writes keep
-   * (a few hundred records instead of tens of thousands). When the digest is behind the run's count — a
+   * (a few dozen records instead of tens of thousands). When the digest is behind the run's count — a
    * database from before v4, a run written by other means — it is rebuilt from the verdicts.
    */
   async outcomes(runId: string): Promise<VerdictOutcome[]> {
